@@ -1,0 +1,69 @@
+// Berth's x86 machine layout: where everything lives in guest-physical memory
+// and in I/O-port space. One file, so a student can see the whole board.
+//
+//   0x0000_0500  GDT                  (boot/cpu_setup)
+//   0x0000_0520  IDT (empty)
+//   0x0000_7000  boot_params "zero page" (boot/boot_params)
+//   0x0000_8ff0  initial stack pointer
+//   0x0000_9000  PML4, 0xa000 PDPT, 0xb000..0xefff four page directories
+//   0x0002_0000  kernel command line (up to 64 KiB)
+//   0x0009_fc00  end of conventional RAM (the EBDA would follow on a PC)
+//   0x000e_0000  ACPI tables, RSDP first (firmware/acpi), marked reserved in e820
+//   0x0010_0000  start of "high" RAM; the kernel loads at its pref_address
+//   0xc000_0000  start of the 32-bit MMIO hole (no RAM from here up to 4 GiB)
+//   0xd000_0000  boot-marker device (devices/legacy/boot_marker)
+//   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC (in-kernel irqchip)
+//   0xfffb_c000  KVM identity-map page, 0xfffb_d000 KVM TSS (3 pages, Intel real mode)
+//   0x1_0000_0000 RAM above the hole, for guests larger than 3 GiB
+#pragma once
+
+#include <cstdint>
+
+#include "vmm/memory/guest_address.h"
+
+namespace berth::layout {
+
+inline constexpr GuestAddress kGdtStart{0x500};
+inline constexpr GuestAddress kIdtStart{0x520};
+inline constexpr GuestAddress kZeroPageStart{0x7000};
+inline constexpr GuestAddress kBootStackPointer{0x8ff0};
+inline constexpr GuestAddress kPml4Start{0x9000};
+inline constexpr GuestAddress kPdptStart{0xa000};
+inline constexpr GuestAddress kPdStart{0xb000};  // four pages: identity map of 4 GiB
+inline constexpr GuestAddress kCmdlineStart{0x20000};
+inline constexpr uint64_t kCmdlineMaxSize = 0x10000;
+inline constexpr GuestAddress kEbdaStart{0x9fc00};
+inline constexpr GuestAddress kAcpiStart{0xe0000};
+inline constexpr uint64_t kAcpiSize = 0x20000;  // up to the 1 MiB line
+inline constexpr GuestAddress kHighMemStart{0x100000};
+
+inline constexpr GuestAddress kMmioHoleStart{0xc000'0000};
+inline constexpr GuestAddress kMmioHoleEnd{0x1'0000'0000};
+inline constexpr GuestAddress kBootMarkerStart{0xd000'0000};
+inline constexpr uint64_t kBootMarkerSize = 0x1000;
+inline constexpr GuestAddress kIoapicStart{0xfec0'0000};
+inline constexpr GuestAddress kLapicStart{0xfee0'0000};
+inline constexpr GuestAddress kKvmIdentityMapStart{0xfffb'c000};
+inline constexpr GuestAddress kKvmTssStart{0xfffb'd000};
+inline constexpr GuestAddress kHighRamStart{0x1'0000'0000};
+
+// I/O ports.
+inline constexpr uint16_t kI8042DataPort = 0x60;
+inline constexpr uint16_t kI8042CommandPort = 0x64;
+inline constexpr uint16_t kRtcPortStart = 0x70;  // index 0x70, data 0x71
+inline constexpr uint16_t kPostCodePort = 0x80;  // written as an I/O delay by Linux
+inline constexpr uint16_t kAcpiPmStart = 0x600;  // PM1a_EVT (4 bytes) then PM1a_CNT (2 bytes)
+inline constexpr uint16_t kAcpiPm1aEvtPort = 0x600;
+inline constexpr uint16_t kAcpiPm1aCntPort = 0x604;
+inline constexpr uint16_t kAcpiPmSize = 6;
+inline constexpr uint16_t kCom1Port = 0x3f8;
+
+// Interrupt lines (ISA IRQ = IOAPIC pin = GSI with KVM's default routing).
+inline constexpr uint32_t kCom1Irq = 4;
+inline constexpr uint32_t kAcpiSciIrq = 9;
+
+// Sleep type Berth's DSDT declares for \_S5 (soft off); the PM device
+// powers off when the guest writes it with SLP_EN.
+inline constexpr uint8_t kS5SleepType = 5;
+
+}  // namespace berth::layout

@@ -1,0 +1,94 @@
+#include "vmm/memory/guest_memory.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "vmm/common/error.h"
+
+namespace berth {
+
+GuestMemory GuestMemory::create(const std::vector<RamRange>& ranges) {
+    std::vector<MemoryRegion> regions;
+    GuestMemory memory(std::move(regions));  // owns what is mapped so far if we throw
+    for (const RamRange& range : ranges) {
+        void* host = mmap(nullptr, range.size, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (host == MAP_FAILED) {
+            throw SystemError("mmap of guest RAM", errno);
+        }
+        memory.regions_.push_back({range.start, range.size, static_cast<uint8_t*>(host)});
+    }
+    return memory;
+}
+
+GuestMemory::GuestMemory(GuestMemory&& other) noexcept
+    : regions_(std::exchange(other.regions_, {})) {}
+
+GuestMemory& GuestMemory::operator=(GuestMemory&& other) noexcept {
+    if (this != &other) {
+        unmap_all();
+        regions_ = std::exchange(other.regions_, {});
+    }
+    return *this;
+}
+
+GuestMemory::~GuestMemory() { unmap_all(); }
+
+void GuestMemory::unmap_all() {
+    for (const MemoryRegion& region : regions_) {
+        munmap(region.host, region.size);
+    }
+    regions_.clear();
+}
+
+uint64_t GuestMemory::total_size() const {
+    uint64_t total = 0;
+    for (const MemoryRegion& region : regions_) {
+        total += region.size;
+    }
+    return total;
+}
+
+std::optional<std::span<uint8_t>> GuestMemory::slice(GuestAddress address, uint64_t length) const {
+    for (const MemoryRegion& region : regions_) {
+        if (address < region.start) {
+            continue;
+        }
+        const uint64_t offset = address.value() - region.start.value();
+        // Written so that nothing can overflow: offset < size is checked first.
+        if (offset >= region.size && !(offset == region.size && length == 0)) {
+            continue;
+        }
+        if (length > region.size - offset) {
+            return std::nullopt;  // starts in this region but runs past its end
+        }
+        return std::span<uint8_t>(region.host + offset, length);
+    }
+    return std::nullopt;
+}
+
+bool GuestMemory::contains(GuestAddress address, uint64_t length) const {
+    return slice(address, length).has_value();
+}
+
+bool GuestMemory::read(GuestAddress address, std::span<uint8_t> out) const {
+    auto source = slice(address, out.size());
+    if (!source) {
+        return false;
+    }
+    std::memcpy(out.data(), source->data(), out.size());
+    return true;
+}
+
+bool GuestMemory::write(GuestAddress address, std::span<const uint8_t> data) const {
+    auto target = slice(address, data.size());
+    if (!target) {
+        return false;
+    }
+    std::memcpy(target->data(), data.data(), data.size());
+    return true;
+}
+
+}  // namespace berth
