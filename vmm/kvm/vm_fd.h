@@ -1,0 +1,44 @@
+// A KVM virtual machine file descriptor: memory slots, the in-kernel
+// interrupt controllers and timer, interrupt lines, and vCPU creation.
+#pragma once
+
+#include <linux/kvm.h>
+
+#include <cstdint>
+
+#include "vmm/common/unique_fd.h"
+#include "vmm/kvm/vcpu_fd.h"
+#include "vmm/memory/guest_address.h"
+
+namespace berth::kvm {
+
+class VmFd {
+public:
+    VmFd(UniqueFd fd, int vcpu_mmap_size) : fd_(std::move(fd)), vcpu_mmap_size_(vcpu_mmap_size) {}
+
+    int get() const { return fd_.get(); }
+
+    // Intel VMX needs three pages for a real-mode TSS and one for an identity
+    // page table, somewhere the guest does not use; AMD ignores both.
+    void set_tss_address(GuestAddress address) const;
+    void set_identity_map_address(GuestAddress address) const;
+
+    // The PIC pair, the IOAPIC and a LAPIC per vCPU, emulated inside the kernel.
+    void create_irqchip() const;
+    // The i8254 PIT inside the kernel; port 0x61 (speaker) is answered there too.
+    void create_pit() const;
+
+    void set_user_memory_region(uint32_t slot, GuestAddress guest_address, uint64_t size,
+                                void* host_address) const;
+
+    // Drive an irqchip input (ISA IRQ / IOAPIC pin) to a level.
+    void set_irq_line(uint32_t irq, bool high) const;
+
+    VcpuFd create_vcpu(uint32_t id) const;
+
+private:
+    UniqueFd fd_;
+    int vcpu_mmap_size_;
+};
+
+}  // namespace berth::kvm

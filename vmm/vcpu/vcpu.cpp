@@ -1,0 +1,137 @@
+#include "vmm/vcpu/vcpu.h"
+
+#include <csignal>
+#include <cstdio>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "vmm/vcpu/vm_exit.h"
+
+namespace berth::vcpu {
+namespace {
+
+template <class... Handlers>
+struct Overloaded : Handlers... {
+    using Handlers::operator()...;
+};
+template <class... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
+
+void ignore_signal(int) {}
+
+}  // namespace
+
+Vcpu::Vcpu(uint32_t id, kvm::VcpuFd fd, size_t run_size, VcpuContext context)
+    : id_(id), fd_(std::move(fd)), run_size_(run_size), context_(context) {}
+
+void Vcpu::install_kick_handler() {
+    struct sigaction action {};
+    action.sa_handler = ignore_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
+    sigaction(kKickSignal, &action, nullptr);
+}
+
+void Vcpu::start() {
+    thread_ = std::thread([this] { run_loop(); });
+}
+
+void Vcpu::kick() {
+    // immediate_exit is read by KVM on entry; the signal interrupts a running guest.
+    std::atomic_ref<uint8_t>(fd_.run_area()->immediate_exit).store(1, std::memory_order_release);
+    if (thread_.joinable()) {
+        pthread_kill(thread_.native_handle(), kKickSignal);
+    }
+}
+
+void Vcpu::join() {
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void Vcpu::run_loop() {
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, kKickSignal);
+    pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
+
+    RunControl& control = context_.control;
+    try {
+        while (!control.stopping()) {
+            if (id_ == 0) {
+                context_.timeline.mark(Milestone::kFirstKvmRun);
+            }
+            if (fd_.run() == kvm::VcpuFd::RunResult::kInterrupted) {
+                continue;  // a kick, or a stray signal: look at stopping() again
+            }
+            std::visit(
+                Overloaded{
+                    [&](const IoExit& io) {
+                        for (uint32_t i = 0; i < io.count; ++i) {
+                            auto access = io.data.subspan(size_t{i} * io.size, io.size);
+                            if (io.is_write) {
+                                context_.io_bus.write(io.port, access);
+                            } else {
+                                context_.io_bus.read(io.port, access);
+                            }
+                        }
+                    },
+                    [&](const MmioExit& mmio) {
+                        if (mmio.is_write) {
+                            context_.mmio_bus.write(mmio.address, mmio.data);
+                        } else {
+                            context_.mmio_bus.read(mmio.address, mmio.data);
+                        }
+                    },
+                    [&](const HltExit&) {
+                        control.request_stop({StopKind::kPowerOff, "guest halted", 0});
+                    },
+                    [&](const ShutdownExit&) {
+                        control.request_stop(
+                            {StopKind::kReset, "guest reset (triple fault)", 0});
+                    },
+                    [&](const SystemEventExit& event) {
+                        if (event.type == KVM_SYSTEM_EVENT_RESET) {
+                            control.request_stop({StopKind::kReset, "guest reset", 0});
+                        } else if (event.type == KVM_SYSTEM_EVENT_CRASH) {
+                            control.request_stop({StopKind::kError, "guest crashed", 0});
+                        } else {
+                            control.request_stop({StopKind::kPowerOff, "guest powered off", 0});
+                        }
+                    },
+                    [&](const FailEntryExit& fail) {
+                        control.request_stop(
+                            {StopKind::kError,
+                             fmt::format("vCPU {}: KVM could not enter the guest (hardware "
+                                         "reason {:#x})",
+                                         id_, fail.hardware_reason),
+                             0});
+                    },
+                    [&](const InternalErrorExit& error) {
+                        const auto regs = fd_.get_regs();
+                        control.request_stop(
+                            {StopKind::kError,
+                             fmt::format("vCPU {}: KVM internal error (suberror {}) at rip "
+                                         "{:#x}",
+                                         id_, error.suberror, regs.rip),
+                             0});
+                    },
+                    [&](const RetryExit&) {},
+                    [&](const UnknownExit& unknown) {
+                        control.request_stop(
+                            {StopKind::kError,
+                             fmt::format("vCPU {}: unexpected KVM exit reason {}", id_,
+                                         unknown.reason),
+                             0});
+                    },
+                },
+                decode_exit(*fd_.run_area(), run_size_));
+        }
+    } catch (const std::exception& error) {
+        control.request_stop({StopKind::kError, fmt::format("vCPU {}: {}", id_, error.what()), 0});
+    }
+}
+
+}  // namespace berth::vcpu

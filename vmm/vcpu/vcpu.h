@@ -1,0 +1,54 @@
+// One virtual CPU and the host thread that runs it. The thread only runs the
+// exit loop: KVM_RUN, decode the exit, hand it to a bus, repeat.
+#pragma once
+
+#include <pthread.h>
+
+#include <csignal>
+
+#include <cstdint>
+#include <thread>
+
+#include "devices/bus.h"
+#include "vmm/kvm/vcpu_fd.h"
+#include "vmm/run_control.h"
+#include "vmm/timeline.h"
+
+namespace berth::vcpu {
+
+// What a vCPU thread needs from the rest of the VM; all of it outlives the thread.
+struct VcpuContext {
+    const devices::Bus& io_bus;
+    const devices::Bus& mmio_bus;
+    RunControl& control;
+    Timeline& timeline;
+};
+
+class Vcpu {
+public:
+    Vcpu(uint32_t id, kvm::VcpuFd fd, size_t run_size, VcpuContext context);
+
+    uint32_t id() const { return id_; }
+    const kvm::VcpuFd& fd() const { return fd_; }
+
+    void start();
+    // Makes the thread leave KVM_RUN soon, whether it is inside it now or
+    // about to enter it (kvm_run.immediate_exit closes that race).
+    void kick();
+    void join();
+
+    // The signal kick() sends; must have a (do-nothing) handler installed.
+    static constexpr int kKickSignal = SIGUSR1;
+    static void install_kick_handler();
+
+private:
+    void run_loop();
+
+    uint32_t id_;
+    kvm::VcpuFd fd_;
+    size_t run_size_;
+    VcpuContext context_;
+    std::thread thread_;
+};
+
+}  // namespace berth::vcpu
