@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -45,7 +46,7 @@ void VcpuFd::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) const {
     auto buffer = std::make_unique<uint8_t[]>(bytes);
     auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.get());  // flexible array member
     cpuid->nent = static_cast<uint32_t>(entries.size());
-    std::copy(entries.begin(), entries.end(), cpuid->entries);
+    std::memcpy(cpuid->entries, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
     KVM_IOCTL(fd_.get(), KVM_SET_CPUID2, cpuid);
 }
 
@@ -64,7 +65,7 @@ size_t VcpuFd::set_msrs(const std::vector<kvm_msr_entry>& entries) const {
     auto buffer = std::make_unique<uint8_t[]>(bytes);
     auto* msrs = reinterpret_cast<kvm_msrs*>(buffer.get());  // flexible array member
     msrs->nmsrs = static_cast<uint32_t>(entries.size());
-    std::copy(entries.begin(), entries.end(), msrs->entries);
+    std::memcpy(msrs->entries, entries.data(), entries.size() * sizeof(kvm_msr_entry));
     return static_cast<size_t>(KVM_IOCTL(fd_.get(), KVM_SET_MSRS, msrs));
 }
 
