@@ -13,6 +13,10 @@ void Bus::insert(uint64_t base, uint64_t length, std::shared_ptr<BusDevice> devi
         throw std::invalid_argument(
             fmt::format("{} bus: invalid range at {:#x} length {:#x}", name_, base, length));
     }
+    if (!device) {
+        // Dispatch would dereference it, and so would a later overlap message.
+        throw std::invalid_argument(fmt::format("{} bus: no device for {:#x}", name_, base));
+    }
     // The first range starting at or after `base` must start at or after `end`,
     // and the range before it must end at or before `base`.
     auto next = ranges_.lower_bound(base);

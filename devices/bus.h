@@ -22,7 +22,8 @@ public:
     explicit Bus(std::string name) : name_(std::move(name)) {}
 
     // Registers [base, base + length) for `device`. Throws std::invalid_argument
-    // for an empty range, one that wraps around, or one that overlaps another.
+    // for an empty range, one that wraps around, one that overlaps another, or
+    // a null device.
     void insert(uint64_t base, uint64_t length, std::shared_ptr<BusDevice> device);
 
     struct Match {
