@@ -1,9 +1,9 @@
 // Berth's x86 machine layout: where everything lives in guest-physical memory
 // and in I/O-port space. One file, so a student can see the whole board.
 //
-//   0x0000_0500  GDT                  (boot/cpu_setup)
-//   0x0000_0520  IDT (empty)
-//   0x0000_7000  boot_params "zero page" (boot/boot_params)
+//   0x0000_0500  GDT: null, null, code 0x10, data 0x18, 16-byte TSS 0x20 (boot/cpu_setup)
+//   0x0000_0530  IDT (empty)
+//   0x0000_7000  boot_params "zero page" (boot/linux_loader)
 //   0x0000_8ff0  initial stack pointer
 //   0x0000_9000  PML4, 0xa000 PDPT, 0xb000..0xefff four page directories
 //   0x0002_0000  kernel command line (up to 64 KiB)
@@ -24,7 +24,7 @@
 namespace berth::layout {
 
 inline constexpr GuestAddress kGdtStart{0x500};
-inline constexpr GuestAddress kIdtStart{0x520};
+inline constexpr GuestAddress kIdtStart{0x530};  // after the GDT's 6 entries
 inline constexpr GuestAddress kZeroPageStart{0x7000};
 inline constexpr GuestAddress kBootStackPointer{0x8ff0};
 inline constexpr GuestAddress kPml4Start{0x9000};

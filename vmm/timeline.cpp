@@ -17,14 +17,22 @@ const std::chrono::steady_clock::time_point kProcessStart = std::chrono::steady_
 
 std::string_view milestone_name(Milestone milestone) {
     switch (milestone) {
-        case Milestone::kKvmReady: return "kvm-ready";
-        case Milestone::kMemoryMapped: return "memory-mapped";
-        case Milestone::kKernelLoaded: return "kernel-loaded";
-        case Milestone::kFirstKvmRun: return "first-kvm-run";
-        case Milestone::kFirstSerialByte: return "first-serial-byte";
-        case Milestone::kGuestInitReached: return "guest-init-reached";
-        case Milestone::kVmStopped: return "vm-stopped";
-        case Milestone::kCount: break;
+        case Milestone::kKvmReady:
+            return "kvm-ready";
+        case Milestone::kMemoryMapped:
+            return "memory-mapped";
+        case Milestone::kKernelLoaded:
+            return "kernel-loaded";
+        case Milestone::kFirstKvmRun:
+            return "first-kvm-run";
+        case Milestone::kFirstSerialByte:
+            return "first-serial-byte";
+        case Milestone::kGuestInitReached:
+            return "guest-init-reached";
+        case Milestone::kVmStopped:
+            return "vm-stopped";
+        case Milestone::kCount:
+            break;
     }
     return "?";
 }

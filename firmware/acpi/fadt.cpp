@@ -7,7 +7,9 @@ std::vector<uint8_t> build_fadt(const AcpiConfig& config, uint32_t facs_address,
     Fadt fadt{};
     fadt.header = make_sdt_header("FACP", kFadtRevision);
 
-    fadt.firmware_ctrl = facs_address;
+    // ACPI 6.4 §5.2.9: when X_FIRMWARE_CTRL is set, FIRMWARE_CTRL must be 0
+    // (Linux otherwise lists the FACS twice).
+    fadt.firmware_ctrl = 0;
     fadt.x_firmware_ctrl = facs_address;
     fadt.dsdt = dsdt_address;
     fadt.x_dsdt = dsdt_address;
@@ -27,11 +29,14 @@ std::vector<uint8_t> build_fadt(const AcpiConfig& config, uint32_t facs_address,
     // No PM timer (ACPI 5.0+ makes it optional; the guest uses kvmclock) and
     // no GPE blocks: the SCI's only sources are the PM1 fixed events.
 
-    // The board has ISA legacy devices (UART, RTC), an i8042 (which Berth
-    // uses for reset), no VGA. It does have a CMOS RTC, so that bit stays 0:
-    // without one the kernel stalls probing for it.
-    fadt.iapc_boot_arch =
-        IAPC_BOOT_ARCH_LEGACY_DEVICES | IAPC_BOOT_ARCH_8042 | IAPC_BOOT_ARCH_VGA_NOT_PRESENT;
+    // The board has ISA legacy devices (UART, RTC) and no VGA. The 8042 bit
+    // stays 0: Berth's i8042 has no keyboard, only the reset line (which
+    // reboot=k and the RESET_REG below use directly), and with the bit set
+    // Linux spends seconds probing for PS/2 ports. It does have a CMOS RTC,
+    // so that bit stays 0 too: without one the kernel stalls probing for it.
+    fadt.iapc_boot_arch = IAPC_BOOT_ARCH_LEGACY_DEVICES | IAPC_BOOT_ARCH_VGA_NOT_PRESENT;
+    // CMOS register holding the century, so the guest reads a 4-digit year.
+    fadt.century = 0x32;
 
     // PWR_BUTTON and SLP_BUTTON set: there is no fixed-feature power or sleep
     // button, so the OS does not look for their status/enable bits. Not

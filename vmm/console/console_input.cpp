@@ -23,7 +23,9 @@ ConsoleInput::ConsoleInput(int input_fd, InputTarget target, RunControl& control
     }
 }
 
-ConsoleInput::~ConsoleInput() { stop(); }
+ConsoleInput::~ConsoleInput() {
+    stop();
+}
 
 void ConsoleInput::start() {
     thread_ = std::thread([this] { run(); });
@@ -76,7 +78,8 @@ void ConsoleInput::run() {
             return;  // end of input: the guest keeps running, it just gets no more
         }
         to_guest.clear();
-        const bool quit = escape.feed(std::span(buffer.data(), static_cast<size_t>(count)), to_guest);
+        const bool quit =
+            escape.feed(std::span(buffer.data(), static_cast<size_t>(count)), to_guest);
         if (!deliver(to_guest)) {
             return;
         }

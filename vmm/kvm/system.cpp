@@ -3,10 +3,12 @@
 #include <fcntl.h>
 
 #include <array>
-#include <memory>
+#include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "vmm/kvm/flex_array_ioctls.h"
 #include "vmm/kvm/ioctl.h"
 
 namespace berth::kvm {
@@ -66,8 +68,8 @@ System System::open(const std::string& path) {
     }
     for (const Capability& capability : kRequiredCapabilities) {
         if (system.check_extension(capability.id) <= 0) {
-            throw UserError(fmt::format("this host's KVM lacks {}, which Berth needs",
-                                        capability.name));
+            throw UserError(
+                fmt::format("this host's KVM lacks {}, which Berth needs", capability.name));
         }
     }
     return system;
@@ -83,39 +85,46 @@ int System::max_vcpus() const {
     return max > 0 ? max : check_extension(KVM_CAP_NR_VCPUS);
 }
 
-int System::vcpu_mmap_size() const { return KVM_IOCTL(fd_.get(), KVM_GET_VCPU_MMAP_SIZE, 0); }
+int System::vcpu_mmap_size() const {
+    return KVM_IOCTL(fd_.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
+}
 
 std::vector<kvm_cpuid_entry2> System::supported_cpuid() const {
     // KVM_GET_SUPPORTED_CPUID wants the caller to guess the entry count and
-    // answers E2BIG when the guess is too small.
+    // answers E2BIG when the guess is too small. Layout: u32 nent, u32
+    // padding, then the entries (see flex_array_ioctls.h for why by hand).
     for (uint32_t capacity = 128;; capacity *= 2) {
-        const size_t bytes = sizeof(kvm_cpuid2) + capacity * sizeof(kvm_cpuid_entry2);
-        auto buffer = std::make_unique<uint8_t[]>(bytes);
-        // kvm_cpuid2 ends in a flexible array; the buffer is sized for it.
-        auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.get());
-        cpuid->nent = capacity;
-        if (::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+        std::vector<uint8_t> buffer(kCpuid2HeaderSize + capacity * sizeof(kvm_cpuid_entry2));
+        std::memcpy(buffer.data(), &capacity, sizeof(capacity));
+        if (::ioctl(fd_.get(), kGetSupportedCpuid, buffer.data()) < 0) {
             if (errno == E2BIG && capacity < 4096) {
                 continue;
             }
             throw SystemError("KVM_GET_SUPPORTED_CPUID", errno);
         }
-        return {cpuid->entries, cpuid->entries + cpuid->nent};
+        uint32_t count = 0;
+        std::memcpy(&count, buffer.data(), sizeof(count));
+        std::vector<kvm_cpuid_entry2> entries(count);
+        std::memcpy(entries.data(), buffer.data() + kCpuid2HeaderSize,
+                    count * sizeof(kvm_cpuid_entry2));
+        return entries;
     }
 }
 
 std::vector<uint32_t> System::msr_index_list() const {
-    kvm_msr_list probe{};
-    // The first call fails with E2BIG and tells us how many indices there are.
-    if (::ioctl(fd_.get(), KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG) {
+    // Layout: u32 nmsrs, then the indices. The first call fails with E2BIG
+    // and tells us how many there are.
+    uint32_t count = 0;
+    if (::ioctl(fd_.get(), kGetMsrIndexList, &count) < 0 && errno != E2BIG) {
         throw SystemError("KVM_GET_MSR_INDEX_LIST", errno);
     }
-    const size_t bytes = sizeof(kvm_msr_list) + probe.nmsrs * sizeof(uint32_t);
-    auto buffer = std::make_unique<uint8_t[]>(bytes);
-    auto* list = reinterpret_cast<kvm_msr_list*>(buffer.get());  // flexible array member
-    list->nmsrs = probe.nmsrs;
-    KVM_IOCTL(fd_.get(), KVM_GET_MSR_INDEX_LIST, list);
-    return {list->indices, list->indices + list->nmsrs};
+    std::vector<uint8_t> buffer(kMsrListHeaderSize + count * sizeof(uint32_t));
+    std::memcpy(buffer.data(), &count, sizeof(count));
+    checked_ioctl(fd_.get(), kGetMsrIndexList, "KVM_GET_MSR_INDEX_LIST", buffer.data());
+    std::memcpy(&count, buffer.data(), sizeof(count));
+    std::vector<uint32_t> indices(count);
+    std::memcpy(indices.data(), buffer.data() + kMsrListHeaderSize, count * sizeof(uint32_t));
+    return indices;
 }
 
 VmFd System::create_vm() const {

@@ -3,9 +3,9 @@
 #include <sys/mman.h>
 
 #include <cstring>
-#include <memory>
 #include <utility>
 
+#include "vmm/kvm/flex_array_ioctls.h"
 #include "vmm/kvm/ioctl.h"
 
 namespace berth::kvm {
@@ -27,7 +27,9 @@ kvm_regs VcpuFd::get_regs() const {
     return regs;
 }
 
-void VcpuFd::set_regs(const kvm_regs& regs) const { KVM_IOCTL(fd_.get(), KVM_SET_REGS, &regs); }
+void VcpuFd::set_regs(const kvm_regs& regs) const {
+    KVM_IOCTL(fd_.get(), KVM_SET_REGS, &regs);
+}
 
 kvm_sregs VcpuFd::get_sregs() const {
     kvm_sregs sregs{};
@@ -39,15 +41,18 @@ void VcpuFd::set_sregs(const kvm_sregs& sregs) const {
     KVM_IOCTL(fd_.get(), KVM_SET_SREGS, &sregs);
 }
 
-void VcpuFd::set_fpu(const kvm_fpu& fpu) const { KVM_IOCTL(fd_.get(), KVM_SET_FPU, &fpu); }
+void VcpuFd::set_fpu(const kvm_fpu& fpu) const {
+    KVM_IOCTL(fd_.get(), KVM_SET_FPU, &fpu);
+}
 
 void VcpuFd::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) const {
-    const size_t bytes = sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2);
-    auto buffer = std::make_unique<uint8_t[]>(bytes);
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buffer.get());  // flexible array member
-    cpuid->nent = static_cast<uint32_t>(entries.size());
-    std::memcpy(cpuid->entries, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
-    KVM_IOCTL(fd_.get(), KVM_SET_CPUID2, cpuid);
+    // u32 nent, u32 padding, entries: see flex_array_ioctls.h.
+    std::vector<uint8_t> buffer(kCpuid2HeaderSize + entries.size() * sizeof(kvm_cpuid_entry2));
+    const auto count = static_cast<uint32_t>(entries.size());
+    std::memcpy(buffer.data(), &count, sizeof(count));
+    std::memcpy(buffer.data() + kCpuid2HeaderSize, entries.data(),
+                entries.size() * sizeof(kvm_cpuid_entry2));
+    checked_ioctl(fd_.get(), kSetCpuid2, "KVM_SET_CPUID2", buffer.data());
 }
 
 kvm_lapic_state VcpuFd::get_lapic() const {
@@ -61,12 +66,13 @@ void VcpuFd::set_lapic(const kvm_lapic_state& lapic) const {
 }
 
 size_t VcpuFd::set_msrs(const std::vector<kvm_msr_entry>& entries) const {
-    const size_t bytes = sizeof(kvm_msrs) + entries.size() * sizeof(kvm_msr_entry);
-    auto buffer = std::make_unique<uint8_t[]>(bytes);
-    auto* msrs = reinterpret_cast<kvm_msrs*>(buffer.get());  // flexible array member
-    msrs->nmsrs = static_cast<uint32_t>(entries.size());
-    std::memcpy(msrs->entries, entries.data(), entries.size() * sizeof(kvm_msr_entry));
-    return static_cast<size_t>(KVM_IOCTL(fd_.get(), KVM_SET_MSRS, msrs));
+    // u32 nmsrs, u32 pad, entries: see flex_array_ioctls.h.
+    std::vector<uint8_t> buffer(kMsrsHeaderSize + entries.size() * sizeof(kvm_msr_entry));
+    const auto count = static_cast<uint32_t>(entries.size());
+    std::memcpy(buffer.data(), &count, sizeof(count));
+    std::memcpy(buffer.data() + kMsrsHeaderSize, entries.data(),
+                entries.size() * sizeof(kvm_msr_entry));
+    return static_cast<size_t>(checked_ioctl(fd_.get(), kSetMsrs, "KVM_SET_MSRS", buffer.data()));
 }
 
 VcpuFd::RunResult VcpuFd::run() const {

@@ -13,8 +13,9 @@
 namespace berth::kvm {
 
 class VcpuFd {
-public:
-    VcpuFd(UniqueFd fd, kvm_run* run, size_t run_size) : fd_(std::move(fd)), run_(run), run_size_(run_size) {}
+  public:
+    VcpuFd(UniqueFd fd, kvm_run* run, size_t run_size)
+        : fd_(std::move(fd)), run_(run), run_size_(run_size) {}
     VcpuFd(VcpuFd&& other) noexcept;
     VcpuFd& operator=(VcpuFd&&) = delete;
     VcpuFd(const VcpuFd&) = delete;
@@ -39,7 +40,7 @@ public:
 
     kvm_run* run_area() const { return run_; }
 
-private:
+  private:
     UniqueFd fd_;
     kvm_run* run_;
     size_t run_size_;

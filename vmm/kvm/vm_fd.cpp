@@ -15,7 +15,9 @@ void VmFd::set_identity_map_address(GuestAddress address) const {
     KVM_IOCTL(fd_.get(), KVM_SET_IDENTITY_MAP_ADDR, &value);
 }
 
-void VmFd::create_irqchip() const { KVM_IOCTL(fd_.get(), KVM_CREATE_IRQCHIP, 0); }
+void VmFd::create_irqchip() const {
+    KVM_IOCTL(fd_.get(), KVM_CREATE_IRQCHIP, 0);
+}
 
 void VmFd::create_pit() const {
     kvm_pit_config config{};

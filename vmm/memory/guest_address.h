@@ -9,7 +9,7 @@
 namespace berth {
 
 class GuestAddress {
-public:
+  public:
     constexpr GuestAddress() = default;
     constexpr explicit GuestAddress(uint64_t value) : value_(value) {}
 
@@ -24,10 +24,12 @@ public:
         return GuestAddress(sum);
     }
     // For addresses Berth itself computes from its own layout constants.
-    constexpr GuestAddress operator+(uint64_t offset) const { return GuestAddress(value_ + offset); }
+    constexpr GuestAddress operator+(uint64_t offset) const {
+        return GuestAddress(value_ + offset);
+    }
     constexpr auto operator<=>(const GuestAddress&) const = default;
 
-private:
+  private:
     uint64_t value_ = 0;
 };
 

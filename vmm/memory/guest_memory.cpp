@@ -34,7 +34,9 @@ GuestMemory& GuestMemory::operator=(GuestMemory&& other) noexcept {
     return *this;
 }
 
-GuestMemory::~GuestMemory() { unmap_all(); }
+GuestMemory::~GuestMemory() {
+    unmap_all();
+}
 
 void GuestMemory::unmap_all() {
     for (const MemoryRegion& region : regions_) {

@@ -9,7 +9,7 @@ namespace {
 // Bit positions from the Intel SDM vol. 2A, CPUID instruction.
 constexpr uint32_t kLeaf1EcxHypervisor = 1u << 31;
 constexpr uint32_t kLeaf1EdxHtt = 1u << 28;
-constexpr uint32_t kTopologyLevelSmt = 1;   // leaf 0xB/0x1F ECX[15:8]
+constexpr uint32_t kTopologyLevelSmt = 1;  // leaf 0xB/0x1F ECX[15:8]
 constexpr uint32_t kTopologyLevelCore = 2;
 
 bool is_amd(const std::vector<kvm_cpuid_entry2>& entries) {
@@ -38,8 +38,8 @@ bool has_leaf(const std::vector<kvm_cpuid_entry2>& entries, uint32_t function) {
 
 // Leaf 0xB (and 0x1F): subleaf 0 is the SMT level (one thread per core),
 // subleaf 1 the core level (cpu_count cores), subleaf 2 ends the list.
-void add_topology_leaf(std::vector<kvm_cpuid_entry2>& entries, uint32_t function,
-                       uint32_t apic_id, uint32_t cpu_count) {
+void add_topology_leaf(std::vector<kvm_cpuid_entry2>& entries, uint32_t function, uint32_t apic_id,
+                       uint32_t cpu_count) {
     std::erase_if(entries, [&](const auto& entry) { return entry.function == function; });
     for (uint32_t index = 0; index < 3; ++index) {
         kvm_cpuid_entry2 entry{};
@@ -75,7 +75,8 @@ std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(const std::vector<kvm_cpuid_entry2>
             case 0x1:
                 // EBX[31:24] initial APIC id, [23:16] logical processors per
                 // package; keep [15:0] (brand index, CLFLUSH line size).
-                entry.ebx = (apic_id << 24) | (std::min(cpu_count, 255u) << 16) | (entry.ebx & 0xffff);
+                entry.ebx =
+                    (apic_id << 24) | (std::min(cpu_count, 255u) << 16) | (entry.ebx & 0xffff);
                 entry.ecx |= kLeaf1EcxHypervisor;
                 if (cpu_count > 1) {
                     entry.edx |= kLeaf1EdxHtt;
@@ -89,7 +90,8 @@ std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(const std::vector<kvm_cpuid_entry2>
                 const uint32_t cache_level = (entry.eax >> 5) & 0x7;
                 const uint32_t sharing = cache_level >= 3 ? cpu_count - 1 : 0;
                 entry.eax &= 0x3fff;
-                entry.eax |= (std::min(cpu_count - 1, 63u) << 26) | (std::min(sharing, 4095u) << 14);
+                entry.eax |=
+                    (std::min(cpu_count - 1, 63u) << 26) | (std::min(sharing, 4095u) << 14);
                 break;
             }
             case 0x40000000:
@@ -99,14 +101,15 @@ std::vector<kvm_cpuid_entry2> cpuid_for_vcpu(const std::vector<kvm_cpuid_entry2>
             case 0x80000008:
                 if (amd) {
                     // ECX[7:0] cores - 1, ECX[15:12] APIC id bits per package.
-                    entry.ecx = (entry.ecx & ~0xf0ffu) | (bits_for(cpu_count) << 12) | (cpu_count - 1);
+                    entry.ecx =
+                        (entry.ecx & ~0xf0ffu) | (bits_for(cpu_count) << 12) | (cpu_count - 1);
                 }
                 break;
             case 0x8000001e:
                 if (amd) {
-                    entry.eax = apic_id;           // extended APIC id
-                    entry.ebx = apic_id & 0xff;    // core id, one thread per core
-                    entry.ecx = 0;                 // node 0, one node per package
+                    entry.eax = apic_id;         // extended APIC id
+                    entry.ebx = apic_id & 0xff;  // core id, one thread per core
+                    entry.ecx = 0;               // node 0, one node per package
                 }
                 break;
             default:

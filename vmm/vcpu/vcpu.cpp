@@ -89,8 +89,7 @@ void Vcpu::run_loop() {
                         control.request_stop({StopKind::kPowerOff, "guest halted", 0});
                     },
                     [&](const ShutdownExit&) {
-                        control.request_stop(
-                            {StopKind::kReset, "guest reset (triple fault)", 0});
+                        control.request_stop({StopKind::kReset, "guest reset (triple fault)", 0});
                     },
                     [&](const SystemEventExit& event) {
                         if (event.type == KVM_SYSTEM_EVENT_RESET) {
@@ -120,11 +119,10 @@ void Vcpu::run_loop() {
                     },
                     [&](const RetryExit&) {},
                     [&](const UnknownExit& unknown) {
-                        control.request_stop(
-                            {StopKind::kError,
-                             fmt::format("vCPU {}: unexpected KVM exit reason {}", id_,
-                                         unknown.reason),
-                             0});
+                        control.request_stop({StopKind::kError,
+                                              fmt::format("vCPU {}: unexpected KVM exit reason {}",
+                                                          id_, unknown.reason),
+                                              0});
                     },
                 },
                 decode_exit(*fd_.run_area(), run_size_));

@@ -45,8 +45,8 @@ struct UnknownExit {
     uint32_t reason;
 };
 
-using VmExit = std::variant<IoExit, MmioExit, HltExit, ShutdownExit, SystemEventExit,
-                            FailEntryExit, InternalErrorExit, RetryExit, UnknownExit>;
+using VmExit = std::variant<IoExit, MmioExit, HltExit, ShutdownExit, SystemEventExit, FailEntryExit,
+                            InternalErrorExit, RetryExit, UnknownExit>;
 
 VmExit decode_exit(kvm_run& run, size_t run_size);
 

@@ -117,7 +117,7 @@ TEST(AcpiTables, FadtDescribesPmRegistersSciAndReset) {
     EXPECT_EQ(r.u32(fadt + 40), dsdt);
     EXPECT_EQ(r.signature(dsdt), "DSDT");
     const uint64_t facs = r.u64(fadt + 132);
-    EXPECT_EQ(r.u32(fadt + 36), facs);
+    EXPECT_EQ(r.u32(fadt + 36), 0u);  // FIRMWARE_CTRL must be 0 when X_FIRMWARE_CTRL is set
     EXPECT_EQ(r.signature(facs), "FACS");
 
     EXPECT_EQ(r.u16(fadt + 46), layout::kAcpiSciIrq);  // SCI_INT
@@ -148,7 +148,9 @@ TEST(AcpiTables, FadtDescribesPmRegistersSciAndReset) {
     EXPECT_EQ(r.u64(fadt + 208 + 4), 0u);  // X_PM_TMR_BLK
     EXPECT_EQ(r.u64(fadt + 220 + 4), 0u);  // X_GPE0_BLK
 
-    EXPECT_EQ(r.u16(fadt + 109), kLegacyDevices | k8042 | kVgaNotPresent);
+    EXPECT_EQ(r.u16(fadt + 109), kLegacyDevices | kVgaNotPresent);
+    EXPECT_EQ(r.u16(fadt + 109) & k8042, 0);  // no 8042 bit: Linux would probe PS/2 for seconds
+    EXPECT_EQ(r.u8(fadt + 108), 0x32);  // CENTURY: CMOS register of the century
     EXPECT_EQ(r.u16(fadt + 109) & kCmosRtcNotPresent, 0);
 
     const uint32_t flags = r.u32(fadt + 112);

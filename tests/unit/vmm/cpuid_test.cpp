@@ -24,9 +24,9 @@ std::vector<kvm_cpuid_entry2> intel_like() {
     return {
         leaf(0x0, 0, 0x1f, 0x756e6547, 0x6c65746e, 0x49656e69),  // GenuineIntel
         leaf(0x1, 0, 0x806f8, 0x00000800, 0x7ffefbff, 0xbfebfbff),
-        leaf(0x4, 0, (1 << 5) | 1),      // L1 data cache
-        leaf(0x4, 3, (3 << 5) | 3),      // L3 unified cache
-        leaf(0xb, 0, 1, 2, 0x100, 7),    // host topology, to be replaced
+        leaf(0x4, 0, (1 << 5) | 1),    // L1 data cache
+        leaf(0x4, 3, (3 << 5) | 3),    // L3 unified cache
+        leaf(0xb, 0, 1, 2, 0x100, 7),  // host topology, to be replaced
         leaf(0x1f, 0, 1, 2, 0x100, 7),
         leaf(0x40000000, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d),
         leaf(0x40000001, 0, 0x01007afb),

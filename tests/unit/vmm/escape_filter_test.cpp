@@ -9,7 +9,8 @@ namespace {
 
 std::string run(EscapeFilter& filter, const std::string& input, bool* quit = nullptr) {
     std::vector<uint8_t> out;
-    bool q = filter.feed(std::span(reinterpret_cast<const uint8_t*>(input.data()), input.size()), out);
+    bool q =
+        filter.feed(std::span(reinterpret_cast<const uint8_t*>(input.data()), input.size()), out);
     if (quit != nullptr) {
         *quit = q;
     }

@@ -23,7 +23,8 @@ TEST(MemoryLayout, LargeGuestSkipsTheMmioHole) {
 }
 
 TEST(GuestMemory, ChecksTheWholeRangeNotJustItsStart) {
-    auto memory = GuestMemory::create({{GuestAddress(0), 0x10000}, {GuestAddress(0x20000), 0x1000}});
+    auto memory =
+        GuestMemory::create({{GuestAddress(0), 0x10000}, {GuestAddress(0x20000), 0x1000}});
     EXPECT_TRUE(memory.contains(GuestAddress(0xfff0), 0x10));
     EXPECT_FALSE(memory.contains(GuestAddress(0xfff0), 0x11));     // runs off the end
     EXPECT_FALSE(memory.contains(GuestAddress(0x10000), 1));       // in the gap

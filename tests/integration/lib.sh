@@ -1,0 +1,78 @@
+# Shared helpers for the integration tests. POSIX sh: these scripts also run
+# under busybox sh inside scripts/kvm-sandbox.
+#
+# Each test boots the default guest (build/guest, made by guest/build-guest)
+# with build/berth and checks what really happened: output the guest computed,
+# Berth's exit status and its one-line stop reason.
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BERTH=$ROOT/build/berth
+KERNEL=$ROOT/build/guest/vmlinuz
+INITRD=$ROOT/build/guest/initrd.img
+# quiet: fewer serial exits; panic=-1: a panicking guest resets and ends Berth.
+GUEST_CMDLINE="console=ttyS0 quiet panic=-1 reboot=k"
+# Generous: under the nested sandbox everything runs many times slower.
+BOOT_TIMEOUT=900
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+for file in "$BERTH" "$KERNEL" "$INITRD"; do
+    if [ ! -e "$file" ]; then
+        echo "missing $file: run ./scripts/setup (or ./scripts/test) first" >&2
+        exit 1
+    fi
+done
+
+fail() {
+    echo "FAIL: $*" >&2
+    for log in "$TMP"/*.out "$TMP"/*.err; do
+        [ -f "$log" ] || continue
+        echo "----- $log (last 40 lines)" >&2
+        tail -n 40 "$log" >&2
+    done
+    exit 1
+}
+
+# run_berth NAME [berth run options...]: boots the default guest with stdin
+# from /dev/null; stdout in $TMP/NAME.out, stderr in $TMP/NAME.err, exit
+# status in $STATUS.
+run_berth() {
+    name=$1
+    shift
+    STATUS=0
+    "$BERTH" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$BOOT_TIMEOUT" "$@" \
+        </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" || STATUS=$?
+}
+
+# run_guest_command NAME "shell command" [more berth options...]: boots the
+# guest with the command after "--" on the kernel command line; the guest's
+# /init runs it and powers off.
+run_guest_command() {
+    name=$1
+    command=$2
+    shift 2
+    run_berth "$name" --cmdline "$GUEST_CMDLINE -- $command" "$@"
+}
+
+expect_status() {
+    [ "$STATUS" = "$2" ] || fail "$1: exit status $STATUS, expected $2"
+}
+
+expect_output() {  # NAME PATTERN: the guest's console output contains PATTERN
+    grep -q -- "$2" "$TMP/$1.out" || fail "$1: console output lacks '$2'"
+}
+
+expect_stderr() {  # NAME PATTERN: Berth's own messages contain PATTERN
+    grep -q -- "$2" "$TMP/$1.err" || fail "$1: stderr lacks '$2'"
+}
+
+# wait_for FILE PATTERN SECONDS: poll until FILE contains PATTERN.
+wait_for() {
+    waited=0
+    until grep -q -- "$2" "$1" 2>/dev/null; do
+        [ "$waited" -lt "$3" ] || return 1
+        sleep 1
+        waited=$((waited + 1))
+    done
+}

@@ -1,0 +1,65 @@
+#include "vmm/boot_inputs.h"
+
+#include <fstream>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "vmm/boot/linux_loader.h"
+#include "vmm/common/error.h"
+#include "vmm/common/read_file.h"
+
+namespace berth {
+
+uint64_t host_memory_size() {
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    uint64_t kib = 0;
+    std::string unit;
+    while (meminfo >> key >> kib >> unit) {
+        if (key == "MemTotal:") {
+            return kib * 1024;
+        }
+    }
+    return 0;
+}
+
+BootInputs load_boot_inputs(const VmConfig& config) {
+    if (config.cpus == 0 || config.cpus > kMaxCpus) {
+        throw UserError(
+            fmt::format("--cpus {} is out of range: give 1 to {}", config.cpus, kMaxCpus));
+    }
+    BootInputs inputs;
+    inputs.kernel_file = read_file(config.kernel_path, "kernel");
+    try {
+        inputs.kernel = boot::parse_bzimage(inputs.kernel_file);
+    } catch (const UserError& error) {
+        throw UserError(fmt::format("kernel {}: {}", config.kernel_path, error.what()));
+    }
+    if (!config.initrd_path.empty()) {
+        inputs.initrd = read_file(config.initrd_path, "initrd");
+        if (inputs.initrd.empty()) {
+            throw UserError(fmt::format("initrd {} is empty", config.initrd_path));
+        }
+    }
+
+    if (config.cmdline.size() > inputs.kernel.cmdline_size) {
+        throw UserError(fmt::format("--cmdline is {} bytes; this kernel takes at most {}",
+                                    config.cmdline.size(), inputs.kernel.cmdline_size));
+    }
+    const uint64_t needed =
+        boot::minimum_memory_size(inputs.kernel, inputs.initrd.size(), config.cmdline.size());
+    if (config.memory_size < needed) {
+        throw UserError(fmt::format(
+            "--memory {} MiB is too small for this kernel and initrd: give at least {} MiB",
+            config.memory_size / kMiB, (needed + kMiB - 1) / kMiB));
+    }
+    const uint64_t host = host_memory_size();
+    if (host != 0 && config.memory_size > host) {
+        throw UserError(fmt::format("--memory {} MiB is more than this host's {} MiB of RAM",
+                                    config.memory_size / kMiB, host / kMiB));
+    }
+    return inputs;
+}
+
+}  // namespace berth

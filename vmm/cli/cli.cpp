@@ -1,0 +1,102 @@
+#include "vmm/cli/cli.h"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "berth_config.h"
+#include "vmm/boot_inputs.h"
+#include "vmm/cli/size.h"
+#include "vmm/common/error.h"
+#include "vmm/vm.h"
+
+namespace berth::cli {
+namespace {
+
+constexpr int kUsageError = 2;
+
+int run_command(const VmConfig& config) {
+    BootInputs inputs = load_boot_inputs(config);
+    Timeline timeline;
+    StopReason reason;
+    {
+        Vm vm(config, inputs, timeline);
+        reason = vm.run();
+    }
+    // The guest may have left the cursor mid-line.
+    std::fprintf(stderr, "\r\nberth: %s\n", reason.detail.c_str());
+    if (config.timings) {
+        timeline.print(stderr);
+    }
+    return reason.exit_status();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Berth: a small, readable KVM virtual machine monitor", "berth"};
+    app.set_version_flag("--version", std::string("berth ") + BERTH_VERSION);
+    app.require_subcommand(1);
+
+    VmConfig config;
+    std::string memory_text = "512M";
+    double timeout_seconds = 0;
+
+    CLI::App* run = app.add_subcommand("run", "Boot a Linux kernel (bzImage) in a new VM");
+    run->add_option("-k,--kernel", config.kernel_path,
+                    "Linux kernel: a bzImage (boot protocol 2.12 or newer, 64-bit)")
+        ->required();
+    run->add_option("-i,--initrd", config.initrd_path, "initramfs image loaded next to the kernel");
+    run->add_option("-p,--cmdline", config.cmdline, "kernel command line")
+        ->default_str(kDefaultCmdline);
+    run->add_option("-m,--memory", memory_text, "guest RAM, e.g. 256M, 2G (a bare number is MiB)")
+        ->default_str("512M");
+    run->add_option("-c,--cpus", config.cpus, "number of vCPUs (1 to 254)")->default_str("1");
+    run->add_flag("--timings", config.timings,
+                  "print the boot timeline (microseconds since process start) when the VM stops");
+    run->add_option("--timeout", timeout_seconds,
+                    "stop the VM after this many seconds (exit status 124)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::CallForAllHelp& help) {
+        return app.exit(help);
+    } catch (const CLI::CallForVersion& version) {
+        return app.exit(version);
+    } catch (const CLI::ParseError& error) {
+        std::fprintf(stderr, "berth: %s (see berth --help)\n", error.what());
+        return kUsageError;
+    }
+
+    try {
+        if (run->parsed()) {
+            auto memory = parse_size(memory_text);
+            if (!memory || *memory == 0) {
+                throw UserError(fmt::format(
+                    "--memory {}: not a size; write a whole number with M or G, e.g. 512M or 2G",
+                    memory_text));
+            }
+            config.memory_size = *memory;
+            if (timeout_seconds < 0) {
+                throw UserError("--timeout must be a positive number of seconds");
+            }
+            if (timeout_seconds > 0) {
+                config.timeout =
+                    std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));
+            }
+            return run_command(config);
+        }
+    } catch (const UserError& error) {
+        std::fprintf(stderr, "berth: %s\n", error.what());
+        return kUsageError;
+    } catch (const std::exception& error) {
+        std::fprintf(stderr, "berth: error: %s\n", error.what());
+        return 1;
+    }
+    return kUsageError;
+}
+
+}  // namespace berth::cli

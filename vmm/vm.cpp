@@ -1,0 +1,256 @@
+#include "vmm/vm.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "devices/legacy/acpi_pm.h"
+#include "devices/legacy/boot_marker.h"
+#include "devices/legacy/cmos_rtc.h"
+#include "devices/legacy/i8042.h"
+#include "devices/legacy/post_code_port.h"
+#include "devices/legacy/uart_16550.h"
+#include "firmware/acpi/acpi_tables.h"
+#include "vmm/boot/cpu_setup.h"
+#include "vmm/boot/linux_loader.h"
+#include "vmm/common/error.h"
+#include "vmm/console/console_input.h"
+#include "vmm/console/raw_terminal.h"
+#include "vmm/layout.h"
+#include "vmm/vcpu/boot_msrs.h"
+#include "vmm/vcpu/cpuid.h"
+#include "vmm/vcpu/lapic.h"
+
+namespace berth {
+namespace {
+
+// An ISA interrupt line of the in-kernel irqchip (PIC + IOAPIC pin).
+class KvmIrqLine : public devices::IrqLine {
+  public:
+    KvmIrqLine(const kvm::VmFd& vm, uint32_t irq) : vm_(vm), irq_(irq) {}
+    void set_level(bool high) override { vm_.set_irq_line(irq_, high); }
+
+  private:
+    const kvm::VmFd& vm_;
+    uint32_t irq_;
+};
+
+kvm::System open_kvm(const VmConfig& config, Timeline&) {
+    auto system = kvm::System::open(config.kvm_device);
+    const int max_vcpus = system.max_vcpus();
+    if (config.cpus > static_cast<uint32_t>(max_vcpus)) {
+        throw UserError(fmt::format("--cpus {} is more than this host's KVM allows ({})",
+                                    config.cpus, max_vcpus));
+    }
+    return system;
+}
+
+}  // namespace
+
+Vm::Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline)
+    : config_(config),
+      timeline_(timeline),
+      kvm_(open_kvm(config, timeline)),
+      vm_(kvm_.create_vm()),
+      memory_(GuestMemory::create(x86_ram_ranges(config.memory_size))) {
+    // The in-kernel devices come first: vCPUs created later get a LAPIC.
+    vm_.set_tss_address(layout::kKvmTssStart);
+    vm_.set_identity_map_address(layout::kKvmIdentityMapStart);
+    vm_.create_irqchip();
+    vm_.create_pit();
+    timeline_.mark(Milestone::kKvmReady);
+
+    uint32_t slot = 0;
+    for (const MemoryRegion& region : memory_.regions()) {
+        vm_.set_user_memory_region(slot++, region.start, region.size, region.host);
+    }
+    timeline_.mark(Milestone::kMemoryMapped);
+
+    acpi::AcpiConfig acpi_config{};
+    acpi_config.cpu_count = config.cpus;
+    acpi_config.ioapic_address = layout::kIoapicStart.value();
+    acpi_config.ioapic_id = static_cast<uint8_t>(config.cpus);
+    acpi_config.pm1a_evt_port = layout::kAcpiPm1aEvtPort;
+    acpi_config.pm1a_cnt_port = layout::kAcpiPm1aCntPort;
+    acpi_config.sci_irq = layout::kAcpiSciIrq;
+    acpi_config.s5_sleep_type = layout::kS5SleepType;
+    acpi_config.reset_port = layout::kI8042CommandPort;
+    acpi_config.reset_value = 0xfe;
+    const acpi::AcpiTables tables =
+        acpi::build_acpi_tables(acpi_config, layout::kAcpiStart, layout::kAcpiSize);
+    if (!memory_.write(layout::kAcpiStart, tables.bytes)) {
+        throw SystemError("writing ACPI tables to guest memory", EFAULT);
+    }
+
+    const boot::LinuxBootInfo boot_info = boot::load_linux(
+        memory_, inputs.kernel, inputs.kernel_file, inputs.initrd, config.cmdline, tables.rsdp);
+    boot::write_boot_gdt(memory_);
+    boot::write_identity_page_tables(memory_);
+    timeline_.mark(Milestone::kKernelLoaded);
+
+    create_devices();
+    create_vcpus(boot_info);
+}
+
+Vm::~Vm() {
+    for (auto& vcpu : vcpus_) {
+        vcpu->kick();
+    }
+    for (auto& vcpu : vcpus_) {
+        vcpu->join();
+    }
+}
+
+void Vm::write_console_output(std::span<const uint8_t> bytes) {
+    timeline_.mark(Milestone::kFirstSerialByte);
+    while (!bytes.empty()) {
+        ssize_t written = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
+        if (written < 0 && errno == EINTR) {
+            continue;
+        }
+        if (written <= 0) {
+            return;  // stdout is gone (closed pipe): the guest's output is dropped
+        }
+        bytes = bytes.subspan(static_cast<size_t>(written));
+    }
+}
+
+void Vm::create_devices() {
+    uart_ = std::make_shared<devices::Uart16550>(
+        std::make_shared<KvmIrqLine>(vm_, layout::kCom1Irq),
+        [this](std::span<const uint8_t> bytes) { write_console_output(bytes); });
+    io_bus_.insert(layout::kCom1Port, 8, uart_);
+    io_bus_.insert(layout::kRtcPortStart, 2, std::make_shared<devices::CmosRtc>());
+    io_bus_.insert(
+        layout::kI8042DataPort, 5, std::make_shared<devices::I8042>([this] {
+            control_.request_stop({StopKind::kReset, "guest reset (keyboard controller)", 0});
+        }));
+    io_bus_.insert(
+        layout::kAcpiPmStart, layout::kAcpiPmSize, std::make_shared<devices::AcpiPm>([this] {
+            control_.request_stop({StopKind::kPowerOff, "guest powered off (ACPI S5)", 0});
+        }));
+    io_bus_.insert(layout::kPostCodePort, 1, std::make_shared<devices::PostCodePort>());
+    mmio_bus_.insert(layout::kBootMarkerStart.value(), layout::kBootMarkerSize,
+                     std::make_shared<devices::BootMarker>([this](uint64_t, uint64_t) {
+                         timeline_.mark(Milestone::kGuestInitReached);
+                     }));
+}
+
+void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
+    const auto supported_cpuid = kvm_.supported_cpuid();
+    const auto msrs = vcpu::boot_msrs();
+    const size_t run_size = static_cast<size_t>(kvm_.vcpu_mmap_size());
+    vcpu::VcpuContext context{io_bus_, mmio_bus_, control_, timeline_};
+
+    for (uint32_t id = 0; id < config_.cpus; ++id) {
+        auto fd = vm_.create_vcpu(id);
+        fd.set_cpuid(vcpu::cpuid_for_vcpu(supported_cpuid, id, config_.cpus));
+        // KVM stops at the first MSR it refuses; skip that one and go on.
+        for (size_t start = 0; start < msrs.size();) {
+            std::vector<kvm_msr_entry> rest(msrs.begin() + static_cast<long>(start), msrs.end());
+            start += fd.set_msrs(rest) + 1;
+        }
+        auto lapic = fd.get_lapic();
+        vcpu::wire_lapic_lints(lapic);
+        fd.set_lapic(lapic);
+        fd.set_fpu(boot::boot_fpu());
+        // Only the bootstrap processor starts at the kernel; the others wait
+        // for the INIT/SIPI sequence the guest sends them (in-kernel LAPIC).
+        if (id == 0) {
+            kvm_sregs sregs = fd.get_sregs();
+            boot::set_long_mode_sregs(sregs);
+            fd.set_sregs(sregs);
+            fd.set_regs(boot::boot_regs(boot_info));
+        }
+        vcpus_.push_back(std::make_unique<vcpu::Vcpu>(id, std::move(fd), run_size, context));
+    }
+}
+
+StopReason Vm::run() {
+    // SIGINT/SIGTERM/SIGHUP are read from a signalfd by this thread only;
+    // block them before starting threads so every thread inherits the mask.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+        sigaddset(&stop_signals, signal_number);
+    }
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    UniqueFd signal_fd(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signal_fd.valid()) {
+        throw SystemError("signalfd", errno);
+    }
+    // A closed stdout must not kill Berth with SIGPIPE; the write just fails.
+    signal(SIGPIPE, SIG_IGN);
+    vcpu::Vcpu::install_kick_handler();
+
+    console::RawTerminal terminal(STDIN_FILENO);
+    console::ConsoleInput input(
+        STDIN_FILENO,
+        console::InputTarget{
+            [this](std::span<const uint8_t> bytes) { return uart_->offer_input(bytes); },
+            [this](std::chrono::milliseconds timeout) {
+                return uart_->wait_for_input_space(timeout);
+            }},
+        control_);
+    input.start();
+    for (auto& vcpu : vcpus_) {
+        vcpu->start();
+    }
+
+    const auto deadline = config_.timeout
+                              ? std::optional(std::chrono::steady_clock::now() + *config_.timeout)
+                              : std::nullopt;
+    while (!control_.stopping()) {
+        int wait_ms = -1;
+        if (deadline) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                *deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                control_.request_stop(
+                    {StopKind::kTimeout,
+                     fmt::format("stopped after --timeout {} s", config_.timeout->count() / 1000.0),
+                     0});
+                break;
+            }
+            wait_ms = static_cast<int>(std::min<int64_t>(left.count(), 1000));
+        }
+        std::array<pollfd, 2> fds{pollfd{signal_fd.get(), POLLIN, 0},
+                                  pollfd{control_.event_fd(), POLLIN, 0}};
+        if (poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) {
+            throw SystemError("poll", errno);
+        }
+        if (fds[0].revents & POLLIN) {
+            signalfd_siginfo info{};
+            if (::read(signal_fd.get(), &info, sizeof(info)) == sizeof(info)) {
+                control_.request_stop(
+                    {StopKind::kSignal,
+                     fmt::format(
+                         "stopped by signal {}",
+                         sigabbrev_np(static_cast<int>(info.ssi_signo))
+                             ? fmt::format("SIG{}", sigabbrev_np(static_cast<int>(info.ssi_signo)))
+                             : std::to_string(info.ssi_signo)),
+                     static_cast<int>(info.ssi_signo)});
+            }
+        }
+    }
+
+    for (auto& vcpu : vcpus_) {
+        vcpu->kick();
+    }
+    for (auto& vcpu : vcpus_) {
+        vcpu->join();
+    }
+    uart_->close_input();
+    input.stop();
+    timeline_.mark(Milestone::kVmStopped);
+    return *control_.reason();
+}
+
+}  // namespace berth

@@ -1,0 +1,57 @@
+// A whole virtual machine: KVM objects, guest memory, devices on their buses,
+// and the vCPUs, assembled from a checked VmConfig and then run to the end.
+//
+// Construction order follows the data: KVM → memory → firmware tables and
+// kernel in memory → devices → vCPUs. run() starts the vCPU threads and the
+// console, waits for a stop request (from the guest, the console, a signal or
+// the timeout), stops everything, and says why it stopped.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "devices/bus.h"
+#include "vmm/boot/linux_loader.h"
+#include "vmm/boot_inputs.h"
+#include "vmm/kvm/system.h"
+#include "vmm/kvm/vm_fd.h"
+#include "vmm/memory/guest_memory.h"
+#include "vmm/run_control.h"
+#include "vmm/timeline.h"
+#include "vmm/vcpu/vcpu.h"
+#include "vmm/vm_config.h"
+
+namespace berth {
+
+namespace devices {
+class Uart16550;
+}
+
+class Vm {
+  public:
+    Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline);
+    ~Vm();
+    Vm(const Vm&) = delete;
+    Vm& operator=(const Vm&) = delete;
+
+    StopReason run();
+
+  private:
+    void create_devices();
+    void create_vcpus(const boot::LinuxBootInfo& boot_info);
+    void write_console_output(std::span<const uint8_t> bytes);
+    StopReason wait_for_stop();
+
+    const VmConfig& config_;
+    Timeline& timeline_;
+    RunControl control_;
+    kvm::System kvm_;
+    kvm::VmFd vm_;
+    GuestMemory memory_;
+    devices::Bus io_bus_{"io"};
+    devices::Bus mmio_bus_{"mmio"};
+    std::shared_ptr<devices::Uart16550> uart_;
+    std::vector<std::unique_ptr<vcpu::Vcpu>> vcpus_;
+};
+
+}  // namespace berth
