@@ -1,0 +1,47 @@
+// Loading a bzImage, its initrd and command line into guest RAM and filling
+// the zero page, for the 64-bit boot protocol (Documentation/arch/x86/boot.rst,
+// "64-bit BOOT PROTOCOL", "Loading The Rest of The Kernel"; zero-page.rst).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "vmm/boot/bzimage.h"
+#include "vmm/memory/guest_memory.h"
+
+namespace berth::boot {
+
+// Where load_linux put everything; the vCPU set-up (cpu_setup.h) needs
+// entry_point and zero_page.
+struct LinuxBootInfo {
+    GuestAddress entry_point;       // 64-bit entry: kernel_load + 0x200
+    GuestAddress zero_page;         // struct boot_params, passed in %rsi
+    GuestAddress kernel_load;       // where the protected-mode payload starts
+    uint64_t kernel_reserved_size;  // max(init_size, payload size) from kernel_load on
+    GuestAddress initrd;            // 0 when there is no initrd
+    uint64_t initrd_size;
+};
+
+// The smallest guest memory size with which load_linux succeeds for this
+// kernel, an initrd of `initrd_size` bytes and a command line of
+// `cmdline_length` bytes (without its NUL), so the CLI can refuse a too-small
+// --memory before creating anything. Throws UserError when no memory size
+// would do: a command line longer than the kernel or Berth accepts, an initrd
+// that cannot lie below the kernel's initrd_addr_max, or a kernel and initrd
+// that do not fit below the 32-bit MMIO hole.
+uint64_t minimum_memory_size(const BzImage& kernel, uint64_t initrd_size, uint64_t cmdline_length);
+
+// Copies the kernel's payload (at pref_address when the kernel is relocatable
+// and it fits there with the initrd, else at the lowest suitably aligned
+// address from 1 MiB), the initrd (as high as the kernel allows, page-aligned,
+// above the kernel's init_size) and the NUL-terminated command line into
+// `memory`, and writes the zero page with the e820 map and `acpi_rsdp`
+// (0: none, the guest then searches for the RSDP itself). `kernel_file` must be
+// the file `kernel` was parsed from. Throws UserError for a command line that
+// is too long or contains a NUL, and for memory too small for it all.
+LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
+                         std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
+                         std::string_view cmdline, GuestAddress acpi_rsdp);
+
+}  // namespace berth::boot
