@@ -28,10 +28,9 @@ void Bus::insert(uint64_t base, uint64_t length, std::shared_ptr<BusDevice> devi
     if (next != ranges_.begin()) {
         auto previous = std::prev(next);
         if (previous->first + previous->second.length > base) {
-            throw std::invalid_argument(fmt::format("{} bus: {:#x}+{:#x} overlaps {} at {:#x}",
-                                                    name_, base, length,
-                                                    previous->second.device->name(),
-                                                    previous->first));
+            throw std::invalid_argument(
+                fmt::format("{} bus: {:#x}+{:#x} overlaps {} at {:#x}", name_, base, length,
+                            previous->second.device->name(), previous->first));
         }
     }
     ranges_.emplace(base, Range{length, std::move(device)});
