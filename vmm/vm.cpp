@@ -180,6 +180,9 @@ StopReason Vm::run() {
     sigemptyset(&stop_signals);
     for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
         sigaddset(&stop_signals, signal_number);
+        // An inherited SIG_IGN (a shell's background job ignores SIGINT)
+        // would discard the signal before the signalfd could see it.
+        signal(signal_number, SIG_DFL);
     }
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     UniqueFd signal_fd(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));

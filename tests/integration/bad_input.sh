@@ -30,7 +30,11 @@ refuse missing-kernel 'cannot open kernel /nonexistent/bzImage' run --kernel /no
 refuse directory-kernel 'is not a regular file' run --kernel "$TMP"
 : >"$TMP/empty"
 refuse empty-kernel 'too small' run --kernel "$TMP/empty"
-refuse not-a-kernel 'not a Linux bzImage' run --kernel "$INITRD"
+refuse not-a-kernel 'not a bootable kernel image' run --kernel "$INITRD"
+# A boot sector (0xAA55 at 0x1fe) that is not Linux: no "HdrS" at 0x202.
+head -c 4096 /dev/zero >"$TMP/bootsector"
+printf '\125\252' | dd of="$TMP/bootsector" bs=1 seek=510 conv=notrunc 2>/dev/null
+refuse boot-sector 'not a Linux bzImage' run --kernel "$TMP/bootsector"
 head -c 3000000 "$KERNEL" >"$TMP/truncated"
 refuse truncated-kernel 'truncated' run --kernel "$TMP/truncated"
 cp "$KERNEL" "$TMP/old-kernel"
