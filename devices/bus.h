@@ -18,7 +18,7 @@
 namespace berth::devices {
 
 class Bus {
-  public:
+public:
     explicit Bus(std::string name) : name_(std::move(name)) {}
 
     // Registers [base, base + length) for `device`. Throws std::invalid_argument
@@ -42,7 +42,7 @@ class Bus {
     uint64_t unhandled_accesses() const { return unhandled_.load(std::memory_order_relaxed); }
     const std::string& name() const { return name_; }
 
-  private:
+private:
     struct Range {
         uint64_t length;
         std::shared_ptr<BusDevice> device;

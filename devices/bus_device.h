@@ -13,7 +13,7 @@
 namespace berth::devices {
 
 class BusDevice {
-  public:
+public:
     virtual ~BusDevice() = default;
 
     // Short name for traces and statistics, e.g. "uart-16550".

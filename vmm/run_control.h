@@ -33,7 +33,7 @@ struct StopReason {
 };
 
 class RunControl {
-  public:
+public:
     RunControl();
 
     // Thread-safe; only the first request is kept.
@@ -44,7 +44,7 @@ class RunControl {
     // Becomes readable once a stop has been requested, for the main loop's poll().
     int event_fd() const { return event_fd_.get(); }
 
-  private:
+private:
     std::atomic<bool> stopping_{false};
     mutable std::mutex mutex_;  // protects reason_
     std::optional<StopReason> reason_;

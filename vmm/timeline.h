@@ -25,7 +25,7 @@ enum class Milestone {
 std::string_view milestone_name(Milestone milestone);
 
 class Timeline {
-  public:
+public:
     Timeline() {
         for (auto& value : at_us_) {
             value.store(kUnset);
@@ -39,7 +39,7 @@ class Timeline {
 
     static uint64_t now_since_process_start_us();
 
-  private:
+private:
     static constexpr uint64_t kUnset = UINT64_MAX;
     std::array<std::atomic<uint64_t>, static_cast<size_t>(Milestone::kCount)> at_us_;
 };

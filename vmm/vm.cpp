@@ -33,11 +33,11 @@ namespace {
 
 // An ISA interrupt line of the in-kernel irqchip (PIC + IOAPIC pin).
 class KvmIrqLine : public devices::IrqLine {
-  public:
+public:
     KvmIrqLine(const kvm::VmFd& vm, uint32_t irq) : vm_(vm), irq_(irq) {}
     void set_level(bool high) override { vm_.set_irq_line(irq_, high); }
 
-  private:
+private:
     const kvm::VmFd& vm_;
     uint32_t irq_;
 };

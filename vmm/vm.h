@@ -28,7 +28,7 @@ class Uart16550;
 }
 
 class Vm {
-  public:
+public:
     Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline);
     ~Vm();
     Vm(const Vm&) = delete;
@@ -36,7 +36,7 @@ class Vm {
 
     StopReason run();
 
-  private:
+private:
     void create_devices();
     void create_vcpus(const boot::LinuxBootInfo& boot_info);
     void write_console_output(std::span<const uint8_t> bytes);

@@ -23,7 +23,7 @@ inline constexpr uint8_t kMaxSleepType = 7;  // SLP_TYP is 3 bits of PM1_CNT
 // The image being laid out: tables placed one after another from `base`, each
 // at a guest-physical address with the alignment it asks for.
 class ImageBuilder {
-  public:
+public:
     explicit ImageBuilder(GuestAddress base) : base_(base) {}
 
     // Places `table` and returns its guest-physical address.
@@ -45,7 +45,7 @@ class ImageBuilder {
 
     std::vector<uint8_t> take() { return std::move(bytes_); }
 
-  private:
+private:
     // The first offset at or after the current end whose address is aligned.
     uint64_t aligned_end(uint64_t alignment) const {
         const uint64_t end = bytes_.size();

@@ -46,17 +46,28 @@ int main(int argc, char** argv) {
     CLI::App* run = app.add_subcommand("run", "Boot a Linux kernel (bzImage) in a new VM");
     run->add_option("-k,--kernel", config.kernel_path,
                     "Linux kernel: a bzImage (boot protocol 2.12 or newer, 64-bit)")
+        ->type_name("PATH")
         ->required();
-    run->add_option("-i,--initrd", config.initrd_path, "initramfs image loaded next to the kernel");
-    run->add_option("-p,--cmdline", config.cmdline, "kernel command line")
+    run->add_option("-i,--initrd", config.initrd_path, "initramfs loaded next to the kernel")
+        ->type_name("PATH");
+    run->add_option("-p,--cmdline", config.cmdline,
+                    "kernel command line; words after ' -- ' go to the guest's init")
+        ->type_name("TEXT")
         ->default_str(kDefaultCmdline);
-    run->add_option("-m,--memory", memory_text, "guest RAM, e.g. 256M, 2G (a bare number is MiB)")
+    run->add_option("-m,--memory", memory_text, "guest RAM, e.g. 256M or 2G (a bare number is MiB)")
+        ->type_name("SIZE")
         ->default_str("512M");
-    run->add_option("-c,--cpus", config.cpus, "number of vCPUs (1 to 254)")->default_str("1");
+    run->add_option("-c,--cpus", config.cpus, "number of vCPUs, 1 to 254")
+        ->type_name("N")
+        ->default_str("1");
     run->add_flag("--timings", config.timings,
-                  "print the boot timeline (microseconds since process start) when the VM stops");
-    run->add_option("--timeout", timeout_seconds,
-                    "stop the VM after this many seconds (exit status 124)");
+                  "when the VM stops, print its boot timeline (microseconds since Berth started)");
+    run->add_option("--timeout", timeout_seconds, "stop the VM after this many seconds")
+        ->type_name("SECONDS");
+    run->footer(
+        "The guest's serial console (ttyS0) is this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends\n"
+        "Ctrl-A. Exit status: 0 when the guest powers off, reboots or panics (panic=-1) or you\n"
+        "quit; 1 on a VMM error; 2 on bad input; 124 after --timeout; 128+N on signal N.");
 
     try {
         app.parse(argc, argv);

@@ -13,17 +13,17 @@
 namespace berth {
 
 class UserError : public std::runtime_error {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 
 class SystemError : public std::runtime_error {
-  public:
+public:
     // `what` names the operation, e.g. "KVM_CREATE_VM"; errno's text is appended.
     SystemError(const std::string& what, int error_number);
     int error_number() const { return error_number_; }
 
-  private:
+private:
     int error_number_;
 };
 

@@ -23,7 +23,7 @@ struct InputTarget {
 };
 
 class ConsoleInput {
-  public:
+public:
     ConsoleInput(int input_fd, InputTarget target, RunControl& control);
     ~ConsoleInput();
     ConsoleInput(const ConsoleInput&) = delete;
@@ -32,7 +32,7 @@ class ConsoleInput {
     void start();
     void stop();  // wakes and joins the thread
 
-  private:
+private:
     void run();
     bool deliver(std::span<const uint8_t> bytes);
 

@@ -9,14 +9,14 @@
 namespace berth::console {
 
 class EscapeFilter {
-  public:
+public:
     static constexpr uint8_t kEscape = 0x01;  // Ctrl-A
 
     // Appends to `to_guest` the bytes meant for the guest; returns true when
     // the quit sequence was seen (bytes after it are dropped).
     bool feed(std::span<const uint8_t> input, std::vector<uint8_t>& to_guest);
 
-  private:
+private:
     bool after_escape_ = false;
 };
 

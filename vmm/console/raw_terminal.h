@@ -8,7 +8,7 @@
 namespace berth::console {
 
 class RawTerminal {
-  public:
+public:
     // Does nothing when `fd` is not a terminal (a pipe or file in tests).
     explicit RawTerminal(int fd);
     ~RawTerminal();
@@ -17,7 +17,7 @@ class RawTerminal {
 
     bool active() const { return active_; }
 
-  private:
+private:
     bool active_ = false;
 };
 

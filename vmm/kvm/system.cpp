@@ -3,7 +3,11 @@
 #include <fcntl.h>
 
 #include <array>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -33,6 +37,26 @@ constexpr std::array kRequiredCapabilities = {
     Capability{KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
     Capability{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
 };
+
+// Hardware-assisted KVM needs Intel VT-x or AMD-V, which /proc/cpuinfo lists
+// as the vmx or svm flag (inside a VM too, when the hypervisor exposes it).
+bool cpu_has_hardware_virtualization() {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+        if (line.rfind("flags", 0) == 0) {
+            std::istringstream flags(line);
+            std::string flag;
+            while (flags >> flag) {
+                if (flag == "vmx" || flag == "svm") {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+    return true;  // cannot tell: do not warn
+}
 
 }  // namespace
 
@@ -65,6 +89,15 @@ System System::open(const std::string& path) {
     if (version != kRequiredApiVersion) {
         throw UserError(fmt::format("{} speaks KVM API version {}, Berth needs version {}", path,
                                     version, kRequiredApiVersion));
+    }
+    if (!cpu_has_hardware_virtualization()) {
+        // kvm_pvm and similar software KVMs accept the API but run a stock
+        // kernel thousands of times slower; say so instead of seeming to hang.
+        std::fprintf(stderr,
+                     "berth: warning: this CPU shows no vmx or svm flag, so %s is not "
+                     "hardware-assisted KVM; a stock kernel may boot very slowly (try "
+                     "scripts/kvm-sandbox)\n",
+                     path.c_str());
     }
     for (const Capability& capability : kRequiredCapabilities) {
         if (system.check_extension(capability.id) <= 0) {

@@ -15,7 +15,7 @@
 namespace berth::kvm {
 
 class System {
-  public:
+public:
     // Opens the device and checks the API version and every capability Berth
     // needs. A missing or inaccessible device is the user's environment, so it
     // throws UserError with the fix (including scripts/kvm-sandbox).
@@ -29,7 +29,7 @@ class System {
 
     VmFd create_vm() const;
 
-  private:
+private:
     explicit System(UniqueFd fd) : fd_(std::move(fd)) {}
     UniqueFd fd_;
 };

@@ -13,7 +13,7 @@
 namespace berth::kvm {
 
 class VcpuFd {
-  public:
+public:
     VcpuFd(UniqueFd fd, kvm_run* run, size_t run_size)
         : fd_(std::move(fd)), run_(run), run_size_(run_size) {}
     VcpuFd(VcpuFd&& other) noexcept;
@@ -40,7 +40,7 @@ class VcpuFd {
 
     kvm_run* run_area() const { return run_; }
 
-  private:
+private:
     UniqueFd fd_;
     kvm_run* run_;
     size_t run_size_;

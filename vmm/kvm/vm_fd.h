@@ -13,7 +13,7 @@
 namespace berth::kvm {
 
 class VmFd {
-  public:
+public:
     VmFd(UniqueFd fd, int vcpu_mmap_size) : fd_(std::move(fd)), vcpu_mmap_size_(vcpu_mmap_size) {}
 
     int get() const { return fd_.get(); }
@@ -36,7 +36,7 @@ class VmFd {
 
     VcpuFd create_vcpu(uint32_t id) const;
 
-  private:
+private:
     UniqueFd fd_;
     int vcpu_mmap_size_;
 };

@@ -9,7 +9,7 @@
 namespace berth {
 
 class GuestAddress {
-  public:
+public:
     constexpr GuestAddress() = default;
     constexpr explicit GuestAddress(uint64_t value) : value_(value) {}
 
@@ -29,7 +29,7 @@ class GuestAddress {
     }
     constexpr auto operator<=>(const GuestAddress&) const = default;
 
-  private:
+private:
     uint64_t value_ = 0;
 };
 

@@ -26,7 +26,7 @@ struct MemoryRegion {
 };
 
 class GuestMemory {
-  public:
+public:
     // Maps each range with mmap(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE):
     // pages cost host memory only once the guest touches them.
     // Throws SystemError when the host refuses the mapping.
@@ -68,7 +68,7 @@ class GuestMemory {
         return write(address, std::span(reinterpret_cast<const uint8_t*>(&value), sizeof(T)));
     }
 
-  private:
+private:
     explicit GuestMemory(std::vector<MemoryRegion> regions) : regions_(std::move(regions)) {}
     void unmap_all();
 

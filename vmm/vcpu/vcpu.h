@@ -25,7 +25,7 @@ struct VcpuContext {
 };
 
 class Vcpu {
-  public:
+public:
     Vcpu(uint32_t id, kvm::VcpuFd fd, size_t run_size, VcpuContext context);
 
     uint32_t id() const { return id_; }
@@ -41,7 +41,7 @@ class Vcpu {
     static constexpr int kKickSignal = SIGUSR1;
     static void install_kick_handler();
 
-  private:
+private:
     void run_loop();
 
     uint32_t id_;

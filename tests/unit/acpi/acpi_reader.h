@@ -16,7 +16,7 @@
 namespace berth::acpi::testing {
 
 class AcpiReader {
-  public:
+public:
     AcpiReader(GuestAddress base, const std::vector<uint8_t>& bytes)
         : base_(base.value()), bytes_(bytes) {}
 
@@ -78,7 +78,7 @@ class AcpiReader {
         return result;
     }
 
-  private:
+private:
     uint64_t base_;
     const std::vector<uint8_t>& bytes_;
 };

@@ -150,7 +150,7 @@ TEST(AcpiTables, FadtDescribesPmRegistersSciAndReset) {
 
     EXPECT_EQ(r.u16(fadt + 109), kLegacyDevices | kVgaNotPresent);
     EXPECT_EQ(r.u16(fadt + 109) & k8042, 0);  // no 8042 bit: Linux would probe PS/2 for seconds
-    EXPECT_EQ(r.u8(fadt + 108), 0x32);  // CENTURY: CMOS register of the century
+    EXPECT_EQ(r.u8(fadt + 108), 0x32);        // CENTURY: CMOS register of the century
     EXPECT_EQ(r.u16(fadt + 109) & kCmosRtcNotPresent, 0);
 
     const uint32_t flags = r.u32(fadt + 112);
