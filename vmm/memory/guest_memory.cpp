@@ -3,22 +3,51 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <utility>
 
 #include "vmm/common/error.h"
 
 namespace berth {
 
+namespace {
+
+constexpr uint64_t kHugePageSize = 2ull << 20;
+
+// Maps `size` bytes of anonymous memory at a 2 MiB-aligned host address, so
+// that transparent huge pages can back it and KVM can map the guest with
+// 2 MiB pages too (guest and host addresses then agree modulo 2 MiB). Fewer,
+// larger pages mean shorter nested page walks: Linux's decompressor alone
+// ran about twice as long on 4 KiB pages in the nested sandbox.
+uint8_t* map_aligned(uint64_t size) {
+    const uint64_t padded = size + kHugePageSize;
+    void* mapping = mmap(nullptr, padded, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mapping == MAP_FAILED) {
+        throw SystemError("mmap of guest RAM", errno);
+    }
+    const auto start = reinterpret_cast<uintptr_t>(mapping);
+    const uintptr_t aligned = (start + kHugePageSize - 1) & ~(kHugePageSize - 1);
+    // Give back the unaligned head and the tail beyond `size`.
+    if (aligned > start) {
+        munmap(mapping, aligned - start);
+    }
+    const uintptr_t end = aligned + size;
+    if (start + padded > end) {
+        munmap(reinterpret_cast<void*>(end), start + padded - end);
+    }
+    auto* host = reinterpret_cast<uint8_t*>(aligned);
+    // Only a hint: a host with THP disabled keeps 4 KiB pages.
+    madvise(host, size, MADV_HUGEPAGE);
+    return host;
+}
+
+}  // namespace
+
 GuestMemory GuestMemory::create(const std::vector<RamRange>& ranges) {
-    std::vector<MemoryRegion> regions;
-    GuestMemory memory(std::move(regions));  // owns what is mapped so far if we throw
+    GuestMemory memory(std::vector<MemoryRegion>{});  // owns what is mapped so far if we throw
     for (const RamRange& range : ranges) {
-        void* host = mmap(nullptr, range.size, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (host == MAP_FAILED) {
-            throw SystemError("mmap of guest RAM", errno);
-        }
-        memory.regions_.push_back({range.start, range.size, static_cast<uint8_t*>(host)});
+        memory.regions_.push_back({range.start, range.size, map_aligned(range.size)});
     }
     return memory;
 }

@@ -27,7 +27,8 @@ struct MemoryRegion {
 
 class GuestMemory {
 public:
-    // Maps each range with mmap(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE):
+    // Maps each range with mmap(MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE) at a
+    // 2 MiB-aligned address, advised for transparent huge pages;
     // pages cost host memory only once the guest touches them.
     // Throws SystemError when the host refuses the mapping.
     static GuestMemory create(const std::vector<RamRange>& ranges);

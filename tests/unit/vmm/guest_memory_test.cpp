@@ -53,3 +53,23 @@ TEST(GuestMemory, ZeroLengthAccessAtTheEndIsInside) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+// Host mappings start on a 2 MiB boundary so huge pages can back the guest.
+TEST(GuestMemory, HostMappingsAreHugePageAligned) {
+    auto memory = GuestMemory::create(x86_ram_ranges(5ull << 30));
+    for (const auto& region : memory.regions()) {
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(region.host) % (2u << 20), 0u);
+    }
+    // The whole region is usable, up to its last byte.
+    const uint8_t byte = 0x5a;
+    const auto last =
+        GuestAddress(memory.regions()[1].start.value() + memory.regions()[1].size - 1);
+    EXPECT_TRUE(memory.write_obj(last, byte));
+    EXPECT_EQ(memory.read_obj<uint8_t>(last), byte);
+}
+
+}  // namespace
+}  // namespace berth
