@@ -17,6 +17,7 @@ void Bus::insert(uint64_t base, uint64_t length, std::shared_ptr<BusDevice> devi
         // Dispatch would dereference it, and so would a later overlap message.
         throw std::invalid_argument(fmt::format("{} bus: no device for {:#x}", name_, base));
     }
+    std::unique_lock lock(mutex_);
     // The first range starting at or after `base` must start at or after `end`,
     // and the range before it must end at or before `base`.
     auto next = ranges_.lower_bound(base);
@@ -36,7 +37,20 @@ void Bus::insert(uint64_t base, uint64_t length, std::shared_ptr<BusDevice> devi
     ranges_.emplace(base, Range{length, std::move(device)});
 }
 
+bool Bus::remove(uint64_t base) {
+    std::unique_lock lock(mutex_);
+    return ranges_.erase(base) == 1;
+}
+
 std::optional<Bus::Match> Bus::find(uint64_t address, uint64_t length) const {
+    if (auto found = lookup(address, length)) {
+        return Match{found->device.get(), found->offset};
+    }
+    return std::nullopt;
+}
+
+std::optional<Bus::Found> Bus::lookup(uint64_t address, uint64_t length) const {
+    std::shared_lock lock(mutex_);
     auto after = ranges_.upper_bound(address);  // first range starting above address
     if (after == ranges_.begin()) {
         return std::nullopt;
@@ -46,12 +60,12 @@ std::optional<Bus::Match> Bus::find(uint64_t address, uint64_t length) const {
     if (offset >= range.length || length > range.length - offset) {
         return std::nullopt;
     }
-    return Match{range.device.get(), offset};
+    return Found{range.device, offset};
 }
 
 bool Bus::read(uint64_t address, std::span<uint8_t> data) const {
-    if (auto match = find(address, data.size())) {
-        match->device->read(match->offset, data);
+    if (auto found = lookup(address, data.size())) {
+        found->device->read(found->offset, data);
         return true;
     }
     std::fill(data.begin(), data.end(), 0xff);
@@ -60,8 +74,8 @@ bool Bus::read(uint64_t address, std::span<uint8_t> data) const {
 }
 
 bool Bus::write(uint64_t address, std::span<const uint8_t> data) const {
-    if (auto match = find(address, data.size())) {
-        match->device->write(match->offset, data);
+    if (auto found = lookup(address, data.size())) {
+        found->device->write(found->offset, data);
         return true;
     }
     unhandled_.fetch_add(1, std::memory_order_relaxed);

@@ -1,15 +1,20 @@
 // An address space (I/O ports or MMIO) split into non-overlapping ranges, each
 // owned by one device. The vCPU exit loop only asks the bus to dispatch.
 //
-// Ranges are registered while the VM is assembled, before any vCPU runs; after
-// that the map is only read, so lookups need no lock.
+// Most ranges are registered while the VM is assembled, before any vCPU runs;
+// PCI BARs are also removed and re-inserted at run time when the guest moves
+// them or toggles decoding. A reader-writer lock protects the map: dispatch
+// takes it shared only to find the device (and a reference to it), then calls
+// the device without the lock, so a device may itself change the bus.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
 
@@ -26,11 +31,17 @@ public:
     // a null device.
     void insert(uint64_t base, uint64_t length, std::shared_ptr<BusDevice> device);
 
+    // Unregisters the range that starts exactly at `base`. Returns false (and
+    // changes nothing) when no range starts there. An access already
+    // dispatched to the device may still complete after remove() returns.
+    bool remove(uint64_t base);
+
     struct Match {
         BusDevice* device = nullptr;
         uint64_t offset = 0;  // of the access inside the device's range
     };
     // The device whose range contains all of [address, address + length).
+    // `device` stays valid while its range is registered.
     std::optional<Match> find(uint64_t address, uint64_t length) const;
 
     // Dispatch an access. Returns false when no device claims it: a read then
@@ -47,7 +58,14 @@ private:
         uint64_t length;
         std::shared_ptr<BusDevice> device;
     };
+    struct Found {
+        std::shared_ptr<BusDevice> device;
+        uint64_t offset = 0;
+    };
+    std::optional<Found> lookup(uint64_t address, uint64_t length) const;
+
     std::string name_;
+    mutable std::shared_mutex mutex_;   // protects ranges_
     std::map<uint64_t, Range> ranges_;  // keyed by base address
     mutable std::atomic<uint64_t> unhandled_{0};
 };

@@ -137,5 +137,67 @@ TEST(Bus, DispatchesWithTheOffsetAndCountsOnlyUnhandledAccesses) {
     EXPECT_EQ(bus.name(), "test");
 }
 
+TEST(Bus, RemoveUnregistersOnlyTheRangeStartingThere) {
+    Bus bus("test");
+    auto moved = std::make_shared<RecordingDevice>();
+    auto neighbour = std::make_shared<RecordingDevice>();
+    bus.insert(0x1000, 0x100, moved);
+    bus.insert(0x1100, 0x100, neighbour);
+
+    EXPECT_FALSE(bus.remove(0x1010));  // inside the range, not its base
+    EXPECT_FALSE(bus.remove(0x2000));  // nothing there
+    ASSERT_TRUE(bus.find(0x1010, 4).has_value());
+
+    EXPECT_TRUE(bus.remove(0x1000));
+    EXPECT_FALSE(bus.find(0x1000, 1).has_value());
+    EXPECT_FALSE(bus.remove(0x1000));  // already gone
+    uint8_t byte = 0;
+    EXPECT_FALSE(bus.read(0x1000, std::span(&byte, 1)));
+    EXPECT_TRUE(moved->reads.empty());
+    ASSERT_TRUE(bus.find(0x1100, 1).has_value());
+    EXPECT_EQ(bus.find(0x1100, 1)->device, neighbour.get());
+
+    // The freed range can be used again, by the same device at a new place too.
+    EXPECT_NO_THROW(bus.insert(0x1000, 0x80, std::make_shared<RecordingDevice>()));
+    EXPECT_NO_THROW(bus.insert(0x2000, 0x100, moved));
+    EXPECT_EQ(bus.find(0x2004, 4)->device, moved.get());
+}
+
+// Moves itself to `to` when written, as a PCI BAR does when the guest
+// reprograms it through configuration space.
+class SelfMovingDevice final : public BusDevice {
+public:
+    SelfMovingDevice(Bus& bus, uint64_t from, uint64_t to) : bus_(bus), from_(from), to_(to) {}
+    std::string_view name() const override { return "mover"; }
+    void read(uint64_t, std::span<uint8_t> data) override {
+        std::fill(data.begin(), data.end(), 0x5a);
+    }
+    void write(uint64_t, std::span<const uint8_t>) override {
+        ASSERT_TRUE(bus_.remove(from_));
+        bus_.insert(to_, 0x10, self);
+    }
+    std::shared_ptr<BusDevice> self;
+
+private:
+    Bus& bus_;
+    uint64_t from_;
+    uint64_t to_;
+};
+
+TEST(Bus, ADeviceMayChangeTheBusWhileItIsDispatched) {
+    Bus bus("test");
+    auto device = std::make_shared<SelfMovingDevice>(bus, 0x100, 0x200);
+    device->self = device;
+    bus.insert(0x100, 0x10, device);
+
+    const uint8_t value = 1;
+    EXPECT_TRUE(bus.write(0x100, std::span(&value, 1)));  // would deadlock if locked
+    uint8_t byte = 0;
+    EXPECT_FALSE(bus.read(0x100, std::span(&byte, 1)));
+    EXPECT_TRUE(bus.read(0x208, std::span(&byte, 1)));
+    EXPECT_EQ(byte, 0x5a);
+    device->self.reset();  // break the cycle
+}
+
 }  // namespace
 }  // namespace berth::devices
