@@ -13,9 +13,11 @@ public:
     ChainBuilder(const GuestMemory& memory, uint16_t head, uint16_t max_buffers)
         : memory_(memory), chain_(head), max_buffers_(max_buffers) {}
 
-    // `raw` is the builder's own copy of a descriptor that is neither indirect
-    // nor anything but a buffer.
+    // `raw` is the caller's own copy of a descriptor that describes a buffer
+    // (not an indirect table).
     std::optional<ChainError> add(const vring_desc& raw) {
+        // §2.7.5.3.1: no chain longer than the queue size. A table has at most
+        // that many entries, so a longer chain also means a loop.
         if (chain_.descriptors_.size() == max_buffers_) {
             return ChainError::kChainTooLong;
         }
@@ -97,12 +99,10 @@ std::optional<ChainError> follow_indirect(const GuestMemory& memory, const Descr
 std::optional<ChainError> follow(const GuestMemory& memory, const DescriptorTable& queue,
                                  const Table& table, uint16_t first, ChainBuilder& builder) {
     uint16_t index = first;
-    // A chain visits each entry of a table at most once, so a walk longer than
-    // the table is a loop: this counter is what ends it.
-    for (uint32_t steps = 0;; ++steps) {
-        if (steps == table.entries) {
-            return ChainError::kChainTooLong;
-        }
+    // This loop ends even when `next` links form a cycle: every pass adds a
+    // buffer to the builder or leaves, and the builder refuses more than
+    // queue_size buffers. That bound is the chain's "time to live".
+    for (;;) {
         // Copy, then validate: only this copy is looked at from here on.
         // `index` < entries, so the offset is small; the addition is checked
         // because the queue's table address may not have been validated.

@@ -97,8 +97,8 @@ using ChainResult = std::variant<DescriptorChain, ChainError>;
 // - head and every `next` lie inside the table they index (§2.7.5);
 // - at most `queue_size` buffers in all, direct and indirect together: "A driver
 //   MUST NOT create a descriptor chain longer than the Queue Size" (§2.7.5.3.1).
-//   Each table walk also stops after as many steps as the table has entries,
-//   so a `next` loop ends with kChainTooLong instead of spinning;
+//   Every step of the walk adds a buffer, so this bound also ends a loop of
+//   `next` links, with kChainTooLong, instead of spinning;
 // - every buffer lies inside guest RAM, and all of them add up to less than
 //   2^32 bytes (§2.7.5.2: used lengths are 32-bit);
 // - device-writable buffers come after all device-readable ones (§2.7.4.2);
