@@ -12,6 +12,7 @@
 //   0x0010_0000  start of "high" RAM; the kernel loads at its pref_address
 //   0xc000_0000  start of the 32-bit MMIO hole (no RAM from here up to 4 GiB)
 //   0xd000_0000  boot-marker device (devices/legacy/boot_marker)
+//   0xe000_0000  PCI memory window: BARs, assigned by Berth (devices/pci), up to 0xfe00_0000
 //   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC (in-kernel irqchip)
 //   0xfffb_c000  KVM identity-map page, 0xfffb_d000 KVM TSS (3 pages, Intel real mode)
 //   0x1_0000_0000 RAM above the hole, for guests larger than 3 GiB
@@ -41,6 +42,10 @@ inline constexpr GuestAddress kMmioHoleStart{0xc000'0000};
 inline constexpr GuestAddress kMmioHoleEnd{0x1'0000'0000};
 inline constexpr GuestAddress kBootMarkerStart{0xd000'0000};
 inline constexpr uint64_t kBootMarkerSize = 0x1000;
+// PCI BARs are placed in [kPciMmioStart, +kPciMmioSize); the DSDT's host
+// bridge advertises the same window. Not RAM, and not reserved in e820.
+inline constexpr GuestAddress kPciMmioStart{0xe000'0000};
+inline constexpr uint64_t kPciMmioSize = 0x1e00'0000;  // up to 0xfe00_0000, below the IOAPIC
 inline constexpr GuestAddress kIoapicStart{0xfec0'0000};
 inline constexpr GuestAddress kLapicStart{0xfee0'0000};
 inline constexpr GuestAddress kKvmIdentityMapStart{0xfffb'c000};
@@ -57,6 +62,10 @@ inline constexpr uint16_t kAcpiPm1aEvtPort = 0x600;
 inline constexpr uint16_t kAcpiPm1aCntPort = 0x604;
 inline constexpr uint16_t kAcpiPmSize = 6;
 inline constexpr uint16_t kCom1Port = 0x3f8;
+inline constexpr uint16_t kPciConfigPortStart = 0xcf8;  // CONFIG_ADDRESS, then CONFIG_DATA at 0xcfc
+inline constexpr uint16_t kPciConfigPortSize = 8;
+inline constexpr uint16_t kPciIoStart = 0xc000;  // I/O BARs, up to 0xffff
+inline constexpr uint16_t kPciIoSize = 0x4000;
 
 // Interrupt lines (ISA IRQ = IOAPIC pin = GSI with KVM's default routing).
 inline constexpr uint32_t kCom1Irq = 4;
