@@ -46,6 +46,8 @@ inline constexpr uint64_t kBootMarkerSize = 0x1000;
 // bridge advertises the same window. Not RAM, and not reserved in e820.
 inline constexpr GuestAddress kPciMmioStart{0xe000'0000};
 inline constexpr uint64_t kPciMmioSize = 0x1e00'0000;  // up to 0xfe00_0000, below the IOAPIC
+static_assert(kPciMmioStart >= kBootMarkerStart + kBootMarkerSize &&
+              kPciMmioStart.value() + kPciMmioSize <= 0xfec0'0000);  // kIoapicStart
 inline constexpr GuestAddress kIoapicStart{0xfec0'0000};
 inline constexpr GuestAddress kLapicStart{0xfee0'0000};
 inline constexpr GuestAddress kKvmIdentityMapStart{0xfffb'c000};
