@@ -99,7 +99,7 @@ public:
             buffer.writable ? buffer.writable_length : static_cast<uint32_t>(buffer.data.size());
         const GuestAddress address = next_data_;
         next_data_ = next_data_ + ((length + 15) & ~15ull);
-        if (!buffer.writable) {
+        if (!buffer.writable && !buffer.data.empty()) {
             EXPECT_TRUE(memory_.write(address, buffer.data));
         }
         return address;
