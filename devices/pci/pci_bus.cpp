@@ -46,6 +46,17 @@ PciBus::PciBus(devices::Bus& mmio_bus, devices::Bus& io_bus, PciWindows windows)
     slots_[kHostBridgeSlot].device = std::make_shared<HostBridge>();
 }
 
+PciBus::~PciBus() {
+    std::lock_guard lock(mutex_);
+    for (Slot& slot : slots_) {
+        for (unsigned bar = 0; bar < slot.mapped.size(); ++bar) {
+            if (slot.mapped[bar]) {
+                bus_for(slot.device->config_space().bar(bar)->kind).remove(*slot.mapped[bar]);
+            }
+        }
+    }
+}
+
 devices::Bus& PciBus::bus_for(BarKind kind) const {
     return kind == BarKind::kIo ? io_bus_ : mmio_bus_;
 }

@@ -47,6 +47,10 @@ public:
     // The buses BARs are registered on must outlive this object. Places the
     // host bridge at 00:00.0.
     PciBus(devices::Bus& mmio_bus, devices::Bus& io_bus, PciWindows windows);
+    // Takes every decoded BAR off the buses.
+    ~PciBus();
+    PciBus(const PciBus&) = delete;
+    PciBus& operator=(const PciBus&) = delete;
 
     // Plugs `device` into the lowest free slot as function 0 and assigns its
     // BARs; returns the slot. Throws UserError when all slots are taken or a

@@ -251,6 +251,24 @@ TEST_F(PciBusTest, RefusesDevicesBeyondTheSlotsOrTheWindow) {
     EXPECT_THROW(small.add_device(std::make_shared<FakePciDevice>(io_bar)), UserError);
 }
 
+TEST(PciBus, DestructionTakesItsBarsOffTheBuses) {
+    devices::Bus mmio("mmio");
+    devices::Bus io("io");
+    auto device = std::make_shared<FakePciDevice>(std::vector<std::pair<unsigned, BarSpec>>{
+        {0, {BarKind::kMemory32, 0x1000, false}}, {1, {BarKind::kIo, 0x10, false}}});
+    {
+        PciBus bus(mmio, io, PciWindows{kMmioWindow, kIoWindow});
+        const unsigned slot = bus.add_device(device);
+        const std::array<uint8_t, 2> command{PCI_COMMAND_MEMORY | PCI_COMMAND_IO, 0};
+        bus.config_write(0, static_cast<uint8_t>(slot), 0, PCI_COMMAND, command);
+        ASSERT_TRUE(mmio.find(kMmioWindow.start, 1).has_value());
+        ASSERT_TRUE(io.find(kIoWindow.start, 1).has_value());
+    }
+    EXPECT_FALSE(mmio.find(kMmioWindow.start, 1).has_value());
+    EXPECT_FALSE(io.find(kIoWindow.start, 1).has_value());
+    EXPECT_EQ(device.use_count(), 1);  // nothing holds the device any more
+}
+
 TEST_F(PciBusTest, ConfigAccessesPastTheHeaderOrToEmptySlotsAreHarmless) {
     EXPECT_EQ(config_read(0, 0xfe, 4), 0xffff'ffffu);
     EXPECT_EQ(config_read(0, 0x100, 4), 0xffff'ffffu);
