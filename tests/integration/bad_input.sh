@@ -46,6 +46,8 @@ refuse empty-initrd 'initrd .* is empty' run --kernel "$KERNEL" --initrd "$TMP/e
 refuse memory-too-small 'too small for this kernel' $(run --memory 16M)
 refuse memory-too-large 'more than this host' $(run --memory 64T)
 refuse memory-not-a-size 'not a size' $(run --memory lots)
+long_cmdline=$(head -c 3000 /dev/zero | tr '\0' a)
+refuse cmdline-too-long 'command line is 3000 bytes long' run --kernel "$KERNEL" --cmdline "$long_cmdline"
 refuse zero-cpus 'out of range' $(run --cpus 0)
 refuse too-many-cpus 'out of range' $(run --cpus 255)
 refuse unknown-option 'berth --help' run --kernel "$KERNEL" --frobnicate

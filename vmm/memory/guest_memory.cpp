@@ -109,6 +109,9 @@ bool GuestMemory::read(GuestAddress address, std::span<uint8_t> out) const {
     if (!source) {
         return false;
     }
+    if (out.empty()) {
+        return true;  // memcpy with an empty span's null pointer would be undefined
+    }
     std::memcpy(out.data(), source->data(), out.size());
     return true;
 }
@@ -117,6 +120,9 @@ bool GuestMemory::write(GuestAddress address, std::span<const uint8_t> data) con
     auto target = slice(address, data.size());
     if (!target) {
         return false;
+    }
+    if (data.empty()) {
+        return true;
     }
     std::memcpy(target->data(), data.data(), data.size());
     return true;
