@@ -17,6 +17,8 @@
 #include "devices/legacy/i8042.h"
 #include "devices/legacy/post_code_port.h"
 #include "devices/legacy/uart_16550.h"
+#include "devices/pci/config_ports.h"
+#include "devices/pci/pci_bus.h"
 #include "firmware/acpi/acpi_tables.h"
 #include "vmm/boot/cpu_setup.h"
 #include "vmm/boot/linux_loader.h"
@@ -83,6 +85,9 @@ Vm::Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline)
     acpi_config.s5_sleep_type = layout::kS5SleepType;
     acpi_config.reset_port = layout::kI8042CommandPort;
     acpi_config.reset_value = 0xfe;
+    acpi_config.pci =
+        acpi::AcpiConfig::PciHostBridge{static_cast<uint32_t>(layout::kPciMmioStart.value()),
+                                        static_cast<uint32_t>(layout::kPciMmioSize)};
     const acpi::AcpiTables tables =
         acpi::build_acpi_tables(acpi_config, layout::kAcpiStart, layout::kAcpiSize);
     if (!memory_.write(layout::kAcpiStart, tables.bytes)) {
@@ -105,6 +110,12 @@ Vm::~Vm() {
     }
     for (auto& vcpu : vcpus_) {
         vcpu->join();
+    }
+    // The configuration ports share the PCI bus, and the PCI bus takes its
+    // BARs off the buses when it goes: drop both while the buses still exist.
+    if (pci_bus_) {
+        io_bus_.remove(layout::kPciConfigPortStart);
+        pci_bus_.reset();
     }
 }
 
@@ -137,6 +148,13 @@ void Vm::create_devices() {
             control_.request_stop({StopKind::kPowerOff, "guest powered off (ACPI S5)", 0});
         }));
     io_bus_.insert(layout::kPostCodePort, 1, std::make_shared<devices::PostCodePort>());
+    // PCI: the host bridge at 00:00.0, reached through ports 0xCF8-0xCFF.
+    pci_bus_ = std::make_shared<pci::PciBus>(
+        mmio_bus_, io_bus_,
+        pci::PciWindows{{layout::kPciMmioStart.value(), layout::kPciMmioSize},
+                        {layout::kPciIoStart, layout::kPciIoSize}});
+    io_bus_.insert(layout::kPciConfigPortStart, layout::kPciConfigPortSize,
+                   std::make_shared<pci::ConfigPorts>(pci_bus_));
     mmio_bus_.insert(layout::kBootMarkerStart.value(), layout::kBootMarkerSize,
                      std::make_shared<devices::BootMarker>([this](uint64_t, uint64_t) {
                          timeline_.mark(Milestone::kGuestInitReached);

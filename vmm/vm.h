@@ -26,6 +26,9 @@ namespace berth {
 namespace devices {
 class Uart16550;
 }
+namespace pci {
+class PciBus;
+}
 
 class Vm {
 public:
@@ -50,6 +53,8 @@ private:
     GuestMemory memory_;
     devices::Bus io_bus_{"io"};
     devices::Bus mmio_bus_{"mmio"};
+    // Places BARs on the two buses above, so it is declared (and destroyed) after them.
+    std::shared_ptr<pci::PciBus> pci_bus_;
     std::shared_ptr<devices::Uart16550> uart_;
     std::vector<std::unique_ptr<vcpu::Vcpu>> vcpus_;
 };

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "vmm/memory/guest_address.h"
@@ -25,6 +26,13 @@ struct AcpiConfig {
     uint8_t s5_sleep_type = 0;   // SLP_TYP value \_S5 declares (3 bits)
     uint16_t reset_port = 0;     // FADT RESET_REG, an 8-bit I/O register
     uint8_t reset_value = 0;
+    // The PCI host bridge the DSDT describes (PNP0A03 on bus 0, configured
+    // through ports 0xCF8-0xCFF). Without it Linux never scans bus 0.
+    struct PciHostBridge {
+        uint32_t mmio_start = 0;  // window for memory BARs
+        uint32_t mmio_size = 0;
+    };
+    std::optional<PciHostBridge> pci;
 };
 
 // The configuration of Berth's board (vmm/layout.h) for `cpu_count` CPUs.

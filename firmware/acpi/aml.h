@@ -23,6 +23,7 @@ inline constexpr uint8_t DWordPrefix = 0x0c;
 inline constexpr uint8_t StringPrefix = 0x0d;
 inline constexpr uint8_t QWordPrefix = 0x0e;
 inline constexpr uint8_t ScopeOp = 0x10;
+inline constexpr uint8_t BufferOp = 0x11;
 inline constexpr uint8_t PackageOp = 0x12;
 inline constexpr uint8_t MethodOp = 0x14;
 inline constexpr uint8_t DualNamePrefix = 0x2e;

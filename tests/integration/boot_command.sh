@@ -4,10 +4,11 @@
 # With --timings every milestone is printed, in a sensible order.
 . "$(dirname "$0")/lib.sh"
 
-run_guest_command boot 'echo berth-says-$((6*7)); uname -r' --timings
+run_guest_command boot 'echo berth-says-$((6*7)); uname -r; cat /sys/bus/pci/devices/0000:00:00.0/vendor' --timings
 expect_status boot 0
 expect_output boot 'berth-says-42'
 expect_output boot "$(cat "$ROOT/build/guest/kernel-version")"
+expect_output boot '0x1b36'  # the PCI host bridge, found through the DSDT and port 0xCF8
 expect_output boot 'command exited with status 0'
 expect_stderr boot 'guest powered off'
 
