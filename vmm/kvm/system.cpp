@@ -36,6 +36,7 @@ constexpr std::array kRequiredCapabilities = {
     Capability{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
     Capability{KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
     Capability{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+    Capability{KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI"},
 };
 
 // Hardware-assisted KVM needs Intel VT-x or AMD-V, which /proc/cpuinfo lists

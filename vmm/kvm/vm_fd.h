@@ -34,6 +34,15 @@ public:
     // Drive an irqchip input (ISA IRQ / IOAPIC pin) to a level.
     void set_irq_line(uint32_t irq, bool high) const;
 
+    // Inject a message-signalled interrupt (MSI-X vector) as the device
+    // would write it: `address` in the LAPIC range, `data` the vector.
+    void signal_msi(uint64_t address, uint32_t data) const;
+
+    // Ask KVM to signal `event_fd` instead of exiting to Berth when the guest
+    // writes `length` bytes at MMIO `address` (any value): a doorbell that
+    // costs no trip to user space. `assign` false removes it again.
+    void set_ioeventfd(int event_fd, GuestAddress address, uint32_t length, bool assign) const;
+
     VcpuFd create_vcpu(uint32_t id) const;
 
 private:
