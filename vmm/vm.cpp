@@ -19,6 +19,8 @@
 #include "devices/legacy/uart_16550.h"
 #include "devices/pci/config_ports.h"
 #include "devices/pci/pci_bus.h"
+#include "devices/virtio/pci/virtio_pci_device.h"
+#include "devices/virtio/rng/virtio_rng.h"
 #include "firmware/acpi/acpi_tables.h"
 #include "vmm/boot/cpu_setup.h"
 #include "vmm/boot/linux_loader.h"
@@ -42,6 +44,22 @@ public:
 private:
     const kvm::VmFd& vm_;
     uint32_t irq_;
+};
+
+// MSI-X messages from PCI devices, injected with KVM_SIGNAL_MSI.
+class KvmMsiSink : public pci::MsiSink {
+public:
+    explicit KvmMsiSink(const kvm::VmFd& vm) : vm_(vm) {}
+    void send_msi(uint64_t address, uint32_t data) override {
+        try {
+            vm_.signal_msi(address, data);
+        } catch (const SystemError& error) {
+            std::fprintf(stderr, "berth: %s\n", error.what());  // the interrupt is lost, not the VM
+        }
+    }
+
+private:
+    const kvm::VmFd& vm_;
 };
 
 kvm::System open_kvm(const VmConfig& config, Timeline&) {
@@ -155,6 +173,11 @@ void Vm::create_devices() {
                         {layout::kPciIoStart, layout::kPciIoSize}});
     io_bus_.insert(layout::kPciConfigPortStart, layout::kPciConfigPortSize,
                    std::make_shared<pci::ConfigPorts>(pci_bus_));
+    auto msi_sink = std::make_shared<KvmMsiSink>(vm_);
+    if (config_.rng) {
+        pci_bus_->add_device(std::make_shared<virtio::VirtioPciDevice>(
+            std::make_shared<virtio::VirtioRng>(), memory_, msi_sink));
+    }
     mmio_bus_.insert(layout::kBootMarkerStart.value(), layout::kBootMarkerSize,
                      std::make_shared<devices::BootMarker>([this](uint64_t, uint64_t) {
                          timeline_.mark(Milestone::kGuestInitReached);

@@ -22,6 +22,7 @@ struct VmConfig {
     uint64_t memory_size = 512 * kMiB;
     uint32_t cpus = 1;
     bool timings = false;
+    bool rng = false;  // a virtio-rng device on the PCI bus
     std::optional<std::chrono::milliseconds> timeout;
     std::string kvm_device = "/dev/kvm";
 };

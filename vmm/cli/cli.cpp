@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
     run->add_option("-c,--cpus", config.cpus, "number of vCPUs, 1 to 254")
         ->type_name("N")
         ->default_str("1");
+    run->add_flag("--rng", config.rng,
+                  "give the guest a virtio-rng device (entropy from the host's getrandom)");
     run->add_flag("--timings", config.timings,
                   "when the VM stops, print its boot timeline (microseconds since Berth started)");
     run->add_option("--timeout", timeout_seconds, "stop the VM after this many seconds")
