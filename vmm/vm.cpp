@@ -129,6 +129,9 @@ Vm::~Vm() {
     for (auto& vcpu : vcpus_) {
         vcpu->join();
     }
+    // No doorbell may run once devices start going away.
+    event_loop_.stop();
+    doorbells_.clear();
     // The configuration ports share the PCI bus, and the PCI bus takes its
     // BARs off the buses when it goes: drop both while the buses still exist.
     if (pci_bus_) {
@@ -175,13 +178,18 @@ void Vm::create_devices() {
                    std::make_shared<pci::ConfigPorts>(pci_bus_));
     auto msi_sink = std::make_shared<KvmMsiSink>(vm_);
     if (config_.rng) {
-        pci_bus_->add_device(std::make_shared<virtio::VirtioPciDevice>(
+        add_virtio_device(std::make_shared<virtio::VirtioPciDevice>(
             std::make_shared<virtio::VirtioRng>(), memory_, msi_sink));
     }
     mmio_bus_.insert(layout::kBootMarkerStart.value(), layout::kBootMarkerSize,
                      std::make_shared<devices::BootMarker>([this](uint64_t, uint64_t) {
                          timeline_.mark(Milestone::kGuestInitReached);
                      }));
+}
+
+void Vm::add_virtio_device(std::shared_ptr<virtio::VirtioPciDevice> device) {
+    doorbells_.push_back(std::make_unique<VirtioDoorbells>(vm_, event_loop_, device));
+    pci_bus_->add_device(std::move(device));
 }
 
 void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
@@ -244,6 +252,7 @@ StopReason Vm::run() {
             }},
         control_);
     input.start();
+    event_loop_.start();
     for (auto& vcpu : vcpus_) {
         vcpu->start();
     }

@@ -13,12 +13,14 @@
 #include "devices/bus.h"
 #include "vmm/boot/linux_loader.h"
 #include "vmm/boot_inputs.h"
+#include "vmm/event_loop.h"
 #include "vmm/kvm/system.h"
 #include "vmm/kvm/vm_fd.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/run_control.h"
 #include "vmm/timeline.h"
 #include "vmm/vcpu/vcpu.h"
+#include "vmm/virtio_doorbells.h"
 #include "vmm/vm_config.h"
 
 namespace berth {
@@ -41,6 +43,7 @@ public:
 
 private:
     void create_devices();
+    void add_virtio_device(std::shared_ptr<virtio::VirtioPciDevice> device);
     void create_vcpus(const boot::LinuxBootInfo& boot_info);
     void write_console_output(std::span<const uint8_t> bytes);
     StopReason wait_for_stop();
@@ -55,6 +58,8 @@ private:
     devices::Bus mmio_bus_{"mmio"};
     // Places BARs on the two buses above, so it is declared (and destroyed) after them.
     std::shared_ptr<pci::PciBus> pci_bus_;
+    EventLoop event_loop_;  // ioeventfd doorbells of virtio devices
+    std::vector<std::unique_ptr<VirtioDoorbells>> doorbells_;
     std::shared_ptr<devices::Uart16550> uart_;
     std::vector<std::unique_ptr<vcpu::Vcpu>> vcpus_;
 };
