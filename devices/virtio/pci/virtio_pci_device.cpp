@@ -22,6 +22,12 @@
 namespace berth::virtio {
 namespace {
 
+// One 32-bit half of a 64-bit register the common configuration splits into
+// a low and a high dword (queue_desc, queue_driver, queue_device).
+uint32_t dword_half(uint64_t value, bool high) {
+    return static_cast<uint32_t>(high ? value >> 32 : value);
+}
+
 constexpr uint64_t bit(unsigned n) {
     return uint64_t{1} << n;
 }
@@ -435,21 +441,21 @@ bool VirtioPciDevice::read_common_locked(uint32_t offset, std::span<uint8_t> dat
             break;
         case VIRTIO_PCI_COMMON_Q_DESCLO:
         case VIRTIO_PCI_COMMON_Q_DESCHI:
-            value = queue ? static_cast<uint32_t>(queue->desc_table().value() >>
-                                                  (offset == VIRTIO_PCI_COMMON_Q_DESCHI ? 32 : 0))
+            value = queue ? dword_half(queue->desc_table().value(),
+                                       offset == VIRTIO_PCI_COMMON_Q_DESCHI)
                           : 0;
             break;
         case VIRTIO_PCI_COMMON_Q_AVAILLO:
         case VIRTIO_PCI_COMMON_Q_AVAILHI:
-            value = queue ? static_cast<uint32_t>(queue->avail_ring().value() >>
-                                                  (offset == VIRTIO_PCI_COMMON_Q_AVAILHI ? 32 : 0))
+            value = queue ? dword_half(queue->avail_ring().value(),
+                                       offset == VIRTIO_PCI_COMMON_Q_AVAILHI)
                           : 0;
             break;
         case VIRTIO_PCI_COMMON_Q_USEDLO:
         case VIRTIO_PCI_COMMON_Q_USEDHI:
-            value = queue ? static_cast<uint32_t>(queue->used_ring().value() >>
-                                                  (offset == VIRTIO_PCI_COMMON_Q_USEDHI ? 32 : 0))
-                          : 0;
+            value =
+                queue ? dword_half(queue->used_ring().value(), offset == VIRTIO_PCI_COMMON_Q_USEDHI)
+                      : 0;
             break;
         default:  // queue_notify_data, queue_reset: features not offered
             value = 0;
