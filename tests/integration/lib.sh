@@ -76,3 +76,21 @@ wait_for() {
         waited=$((waited + 1))
     done
 }
+
+# start_shell NAME: boots the guest to its interactive shell with stdin on a
+# fifo (fd 3 writes to it); sets $berth_pid.
+start_shell() {
+    rm -f "$TMP/$1.in"
+    mkfifo "$TMP/$1.in"
+    "$BERTH" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$BOOT_TIMEOUT" \
+        --cmdline "$GUEST_CMDLINE" <"$TMP/$1.in" >"$TMP/$1.out" 2>"$TMP/$1.err" &
+    berth_pid=$!
+    exec 3>"$TMP/$1.in"
+    wait_for "$TMP/$1.out" 'Berth guest ready' "$BOOT_TIMEOUT" || fail "$1: no shell banner"
+}
+
+finish() {  # waits for the Berth start_shell started, closes the fifo, sets STATUS
+    STATUS=0
+    wait "$berth_pid" || STATUS=$?
+    exec 3>&-
+}
