@@ -62,7 +62,7 @@ private:
     const kvm::VmFd& vm_;
 };
 
-kvm::System open_kvm(const VmConfig& config, Timeline&) {
+kvm::System open_kvm(const VmConfig& config) {
     auto system = kvm::System::open(config.kvm_device);
     const int max_vcpus = system.max_vcpus();
     if (config.cpus > static_cast<uint32_t>(max_vcpus)) {
@@ -77,7 +77,7 @@ kvm::System open_kvm(const VmConfig& config, Timeline&) {
 Vm::Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline)
     : config_(config),
       timeline_(timeline),
-      kvm_(open_kvm(config, timeline)),
+      kvm_(open_kvm(config)),
       vm_(kvm_.create_vm()),
       memory_(GuestMemory::create(x86_ram_ranges(config.memory_size))) {
     // The in-kernel devices come first: vCPUs created later get a LAPIC.
@@ -93,16 +93,8 @@ Vm::Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline)
     }
     timeline_.mark(Milestone::kMemoryMapped);
 
-    acpi::AcpiConfig acpi_config{};
-    acpi_config.cpu_count = config.cpus;
-    acpi_config.ioapic_address = layout::kIoapicStart.value();
-    acpi_config.ioapic_id = static_cast<uint8_t>(config.cpus);
-    acpi_config.pm1a_evt_port = layout::kAcpiPm1aEvtPort;
-    acpi_config.pm1a_cnt_port = layout::kAcpiPm1aCntPort;
-    acpi_config.sci_irq = layout::kAcpiSciIrq;
-    acpi_config.s5_sleep_type = layout::kS5SleepType;
-    acpi_config.reset_port = layout::kI8042CommandPort;
-    acpi_config.reset_value = 0xfe;
+    // The board of vmm/layout.h, with the PCI host bridge in the DSDT.
+    acpi::AcpiConfig acpi_config = acpi::default_acpi_config(config.cpus);
     acpi_config.pci =
         acpi::AcpiConfig::PciHostBridge{static_cast<uint32_t>(layout::kPciMmioStart.value()),
                                         static_cast<uint32_t>(layout::kPciMmioSize)};
