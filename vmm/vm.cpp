@@ -221,11 +221,14 @@ StopReason Vm::run() {
     sigemptyset(&stop_signals);
     for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
         sigaddset(&stop_signals, signal_number);
-        // An inherited SIG_IGN (a shell's background job ignores SIGINT)
-        // would discard the signal before the signalfd could see it.
-        signal(signal_number, SIG_DFL);
     }
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    // An inherited SIG_IGN (a shell's background job ignores SIGINT) would
+    // discard the signal before the signalfd could see it. Blocked first, so
+    // the default action cannot kill Berth in between.
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+        signal(signal_number, SIG_DFL);
+    }
     UniqueFd signal_fd(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd.valid()) {
         throw SystemError("signalfd", errno);
