@@ -119,15 +119,17 @@ void Msix::control_written(const ConfigSpace& config) {
     }
 }
 
+Msix::Location Msix::locate_locked(unsigned bar, uint64_t offset) const {
+    if (!placement_) {
+        return {};
+    }
+    return {offset_in(bar, offset, placement_->table_bar, placement_->table_offset, table_size()),
+            offset_in(bar, offset, placement_->pba_bar, placement_->pba_offset, pba_size())};
+}
+
 bool Msix::bar_read(unsigned bar, uint64_t offset, std::span<uint8_t> data) {
     std::lock_guard lock(mutex_);
-    if (!placement_) {
-        return false;
-    }
-    const auto table =
-        offset_in(bar, offset, placement_->table_bar, placement_->table_offset, table_size());
-    const auto pba =
-        offset_in(bar, offset, placement_->pba_bar, placement_->pba_offset, pba_size());
+    const auto [table, pba] = locate_locked(bar, offset);
     if (!table && !pba) {
         return false;
     }
@@ -149,13 +151,7 @@ bool Msix::bar_read(unsigned bar, uint64_t offset, std::span<uint8_t> data) {
 
 bool Msix::bar_write(unsigned bar, uint64_t offset, std::span<const uint8_t> data) {
     std::lock_guard lock(mutex_);
-    if (!placement_) {
-        return false;
-    }
-    const auto table =
-        offset_in(bar, offset, placement_->table_bar, placement_->table_offset, table_size());
-    const auto pba =
-        offset_in(bar, offset, placement_->pba_bar, placement_->pba_offset, pba_size());
+    const auto [table, pba] = locate_locked(bar, offset);
     if (!table && !pba) {
         return false;
     }

@@ -113,6 +113,14 @@ public:
     void set_vector_observer(VectorObserver observer);
 
 private:
+    // Where a BAR access falls: its offset inside the table or the PBA (at
+    // most one is set; neither when MSI-X is not placed in that BAR).
+    struct Location {
+        std::optional<uint64_t> table;
+        std::optional<uint64_t> pba;
+    };
+    Location locate_locked(unsigned bar, uint64_t offset) const;
+
     struct Entry {
         uint32_t address_low = 0;
         uint32_t address_high = 0;

@@ -28,6 +28,12 @@ uint32_t dword_half(uint64_t value, bool high) {
     return static_cast<uint32_t>(high ? value >> 32 : value);
 }
 
+// The 32 feature bits a *_feature_select value picks (0: bits 0-31, 1: bits
+// 32-63); any other selector shows no features.
+uint32_t feature_dword(uint64_t features, uint32_t select) {
+    return select < 2 ? dword_half(features, select == 1) : 0;
+}
+
 constexpr uint64_t bit(unsigned n) {
     return uint64_t{1} << n;
 }
@@ -398,17 +404,13 @@ bool VirtioPciDevice::read_common_locked(uint32_t offset, std::span<uint8_t> dat
             value = device_feature_select_;
             break;
         case VIRTIO_PCI_COMMON_DF:
-            value = device_feature_select_ < 2
-                        ? static_cast<uint32_t>(offered_features_ >> (32 * device_feature_select_))
-                        : 0;
+            value = feature_dword(offered_features_, device_feature_select_);
             break;
         case VIRTIO_PCI_COMMON_GFSELECT:
             value = driver_feature_select_;
             break;
         case VIRTIO_PCI_COMMON_GF:
-            value = driver_feature_select_ < 2
-                        ? static_cast<uint32_t>(driver_features_ >> (32 * driver_feature_select_))
-                        : 0;
+            value = feature_dword(driver_features_, driver_feature_select_);
             break;
         case VIRTIO_PCI_COMMON_MSIX:
             value = interrupt_->config_vector();
