@@ -1,10 +1,12 @@
 // Everything `berth run` was asked to do, as parsed from the command line.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace berth {
 
@@ -15,6 +17,26 @@ inline constexpr uint32_t kMaxCpus = 254;  // APIC ids 0..253 fit the MADT's xAP
 // ends Berth) on panic rather than hanging.
 inline constexpr const char* kDefaultCmdline = "console=ttyS0 reboot=k panic=-1";
 
+// One `--disk PATH[,ro][,serial=ID][,direct=on]`: a raw image file behind a
+// virtio-blk device.
+struct DiskConfig {
+    std::string path;
+    bool read_only = false;  // the guest sees VIRTIO_BLK_F_RO; the file is never opened for writing
+    std::string serial;      // VIRTIO_BLK_T_GET_ID; at most 20 bytes (VIRTIO_BLK_ID_BYTES)
+    bool direct = false;     // O_DIRECT: bypass the host page cache
+};
+
+// One `--net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]`: a TAP interface behind a
+// virtio-net device.
+struct NetConfig {
+    std::string tap_name;
+    std::optional<std::array<uint8_t, 6>> mac;  // nullopt: a locally administered one
+};
+
+// Where the guest's interactive console is: the 16550 UART (ttyS0), or
+// virtio-console port 0 (hvc0). The UART is always there for early messages.
+enum class ConsoleKind { kSerial, kVirtio };
+
 struct VmConfig {
     std::string kernel_path;
     std::string initrd_path;  // empty: no initrd
@@ -23,6 +45,9 @@ struct VmConfig {
     uint32_t cpus = 1;
     bool timings = false;
     bool rng = false;  // a virtio-rng device on the PCI bus
+    std::vector<DiskConfig> disks;
+    std::vector<NetConfig> nets;
+    ConsoleKind console = ConsoleKind::kSerial;
     std::optional<std::chrono::milliseconds> timeout;
     std::string kvm_device = "/dev/kvm";
 };
