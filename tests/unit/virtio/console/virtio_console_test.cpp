@@ -99,13 +99,31 @@ protected:
     // waits for a notification.
     void drain_receive_hint() { EXPECT_EQ(console_.offer_input(bytes_of("?")), 0u); }
 
-    // Starts a thread that waits for input space, and returns once it is
-    // blocked inside wait_for_input_space().
-    std::future<bool> start_waiter(std::chrono::milliseconds timeout = kGenerous) {
-        auto waiter = std::async(
-            std::launch::async, [this, timeout] { return console_.wait_for_input_space(timeout); });
+    // What wait_for_input_space() on another thread returned, and how long
+    // it waited.
+    struct WaitOutcome {
+        bool space = false;
+        std::chrono::steady_clock::duration waited{};
+    };
+
+    // Starts a thread that waits for input space (at most kGenerous), and
+    // returns once it is blocked inside wait_for_input_space().
+    std::future<WaitOutcome> start_waiter() {
+        auto waiter = std::async(std::launch::async, [this] {
+            const auto start = std::chrono::steady_clock::now();
+            const bool space = console_.wait_for_input_space(kGenerous);
+            return WaitOutcome{space, std::chrono::steady_clock::now() - start};
+        });
         EXPECT_TRUE(eventually([&] { return console_.input_waiters() == 1; }));
         return waiter;
+    }
+
+    // The waiter's answer, checking that something woke it: a waiter that
+    // slept until its timeout ran out was never woken.
+    static bool woken(std::future<WaitOutcome>& waiter) {
+        const WaitOutcome outcome = waiter.get();
+        EXPECT_LT(outcome.waited, kGenerous / 2) << "the waiter timed out instead";
+        return outcome.space;
     }
 
     GuestMemory memory_ = GuestMemory::create({{GuestAddress(0), 1ull << 20}});
@@ -327,10 +345,8 @@ TEST_F(VirtioConsoleTest, AMalformedOrReadableReceiveChainFailsAlone) {
     EXPECT_EQ(interrupt_->needs_reset, 0);
 }
 
-TEST_F(VirtioConsoleTest, OneOfferTakesAtMostOneRingOfReceiveChains) {
+TEST_F(VirtioConsoleTest, EmptyReceiveBuffersAreReturnedWithoutTakingInput) {
     activate();
-    // Empty receive buffers take nothing; a device that kept popping them
-    // while bytes remain would spin as long as the driver reposts.
     for (uint16_t i = 0; i < kRingSize; ++i) {
         rx_.offer({writable(0)});
     }
@@ -355,32 +371,29 @@ TEST_F(VirtioConsoleTest, WaitForInputSpaceReturnsOnceTheDriverPostsBuffers) {
     drain_receive_hint();
     EXPECT_FALSE(console_.wait_for_input_space(1ms));
 
-    std::future<bool> waiter = start_waiter();
+    std::future<WaitOutcome> waiter = start_waiter();
     rx_.offer({writable(8)});
     console_.process_queue(VirtioConsole::kReceiveQueue);  // the driver's notification
-    ASSERT_EQ(waiter.wait_for(kGenerous), std::future_status::ready);
-    EXPECT_TRUE(waiter.get());
+    EXPECT_TRUE(woken(waiter));
     EXPECT_EQ(console_.offer_input(bytes_of("k")), 1u);
 }
 
 TEST_F(VirtioConsoleTest, ActivationTellsTheInputThreadToLook) {
     // Linux posts receive buffers before DRIVER_OK, when notifications are
     // not yet delivered: the device must look without one.
-    std::future<bool> waiter = start_waiter();
+    std::future<WaitOutcome> waiter = start_waiter();
     rx_.offer({writable(8)});
     activate();
-    ASSERT_EQ(waiter.wait_for(kGenerous), std::future_status::ready);
-    EXPECT_TRUE(waiter.get());
+    EXPECT_TRUE(woken(waiter));
     EXPECT_EQ(console_.offer_input(bytes_of("k")), 1u);
 }
 
 TEST_F(VirtioConsoleTest, CloseInputWakesAWaiterAndRefusesInput) {
     activate();
     drain_receive_hint();
-    std::future<bool> waiter = start_waiter();
+    std::future<WaitOutcome> waiter = start_waiter();
     console_.close_input();
-    ASSERT_EQ(waiter.wait_for(kGenerous), std::future_status::ready);
-    EXPECT_FALSE(waiter.get());
+    EXPECT_FALSE(woken(waiter));
 
     rx_.offer({writable(8)});
     console_.process_queue(VirtioConsole::kReceiveQueue);
@@ -395,10 +408,9 @@ TEST_F(VirtioConsoleTest, CloseInputWakesAWaiterAndRefusesInput) {
 TEST_F(VirtioConsoleTest, ResetWakesAWaiter) {
     activate();
     drain_receive_hint();
-    std::future<bool> waiter = start_waiter();
+    std::future<WaitOutcome> waiter = start_waiter();
     console_.reset();
-    ASSERT_EQ(waiter.wait_for(kGenerous), std::future_status::ready);
-    EXPECT_FALSE(waiter.get());
+    EXPECT_FALSE(woken(waiter));
 }
 
 TEST_F(VirtioConsoleTest, BackPressureDeliversAStreamWholeAndInOrder) {
@@ -442,8 +454,12 @@ TEST_F(VirtioConsoleTest, BackPressureDeliversAStreamWholeAndInOrder) {
     };
     int rounds_seen = 0;
     while (true) {
-        ASSERT_TRUE(eventually(
-            [&] { return done || (rounds > rounds_seen && console_.input_waiters() == 1); }));
+        if (!eventually(
+                [&] { return done || (rounds > rounds_seen && console_.input_waiters() == 1); })) {
+            ADD_FAILURE() << "the input thread neither finished nor waited again";
+            console_.close_input();  // so that it ends, and can be joined
+            break;
+        }
         if (done) {
             break;
         }
