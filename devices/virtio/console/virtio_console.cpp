@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <variant>
 
@@ -28,7 +29,11 @@ bool inside(uint32_t offset, size_t length, uint32_t size) {
 
 }  // namespace
 
-VirtioConsole::VirtioConsole(OutputSink output) : output_(std::move(output)) {}
+VirtioConsole::VirtioConsole(OutputSink output) : output_(std::move(output)) {
+    if (!output_) {
+        throw std::invalid_argument("VirtioConsole: no output sink");
+    }
+}
 
 uint16_t VirtioConsole::device_type() const {
     return VIRTIO_ID_CONSOLE;

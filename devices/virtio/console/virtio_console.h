@@ -9,6 +9,10 @@
 // configuration space, with a configuration change notification when they
 // change) and VIRTIO_CONSOLE_F_EMERG_WRITE (a write to emerg_wr outputs one
 // character, at any time, even before the queues are set up: §5.3.5).
+// Without MULTIPORT, Linux reads cols and rows from the configuration by
+// name on each configuration change (drivers/char/virtio_console.c,
+// config_work_handler); the rows-before-cols mix-up some kernels have is in
+// the multiport VIRTIO_CONSOLE_RESIZE message, which this device never sends.
 //
 // Input follows the same contract as devices::Uart16550, so that
 // console::InputTarget can drive either: offer_input() takes only what the
@@ -70,6 +74,7 @@ public:
     // longer change under it.
     static constexpr size_t kOutputChunk = 4096;
 
+    // Throws std::invalid_argument for an empty sink (a mistake in Berth).
     explicit VirtioConsole(OutputSink output);
 
     std::string_view name() const override { return "virtio-console"; }

@@ -17,6 +17,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -582,6 +583,10 @@ TEST_F(VirtioConsoleTest, DoesNothingUntilActivatedAndAfterReset) {
     EXPECT_EQ(rx_.used_idx(), 1);
     EXPECT_EQ(interrupt_->used().size(), signals);
     EXPECT_EQ(interrupt_->config_changes, 0);
+}
+
+TEST(VirtioConsoleConstruction, NeedsAnOutputSink) {
+    EXPECT_THROW(VirtioConsole(VirtioConsole::OutputSink{}), std::invalid_argument);
 }
 
 TEST_F(VirtioConsoleTest, RefusesToActivateWithoutItsTwoQueues) {
