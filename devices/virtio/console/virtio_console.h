@@ -92,8 +92,8 @@ public:
 
     // Needs both queues and an interrupt. When the driver negotiated
     // VIRTIO_CONSOLE_F_SIZE and a size is known, it also sends a
-    // configuration change notification: Linux reads the size only when one
-    // arrives (as Cloud Hypervisor does, for the same reason).
+    // configuration change notification, because Linux reads the size only
+    // when one arrives (config_work_handler), not while probing.
     bool activate(const GuestMemory& memory, uint64_t features, std::vector<SplitQueue*> queues,
                   std::shared_ptr<Interrupt> interrupt) override;
     // Queue 1: sends every transmit buffer's bytes to the sink, at most one
