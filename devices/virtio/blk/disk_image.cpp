@@ -15,9 +15,8 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "vmm/common/error.h"
 
@@ -35,7 +34,7 @@ std::string option_text(const DiskConfig& config) {
 }
 
 [[noreturn]] void refuse(const DiskConfig& config, const std::string& problem_and_fix) {
-    throw UserError(fmt::format("{}: {}", option_text(config), problem_and_fix));
+    throw UserError(option_text(config) + ": " + problem_and_fix);
 }
 
 void check_kind(const DiskConfig& config, mode_t mode) {
@@ -78,7 +77,7 @@ void check_kind(const DiskConfig& config, mode_t mode) {
         default:
             break;
     }
-    refuse(config, fmt::format("cannot open it: {}", std::strerror(error)));
+    refuse(config, std::string("cannot open it: ") + std::strerror(error));
 }
 
 uint64_t image_size(const DiskConfig& config, int fd, const struct stat& info) {
@@ -98,9 +97,10 @@ void check_size(const DiskConfig& config, uint64_t size) {
     }
     if (size % DiskImage::kSectorSize != 0) {
         const uint64_t rounded = (size / DiskImage::kSectorSize + 1) * DiskImage::kSectorSize;
-        refuse(config, fmt::format("is {} bytes, not a multiple of 512 (the sector size); "
-                                   "resize it, for example truncate -s {} PATH",
-                                   size, rounded));
+        refuse(config, "is " + std::to_string(size) +
+                           " bytes, not a multiple of 512 (the sector size); resize it, for "
+                           "example truncate -s " +
+                           std::to_string(rounded) + " PATH");
     }
 }
 
@@ -209,9 +209,9 @@ void DiskImage::FreeDeleter::operator()(uint8_t* p) const {
 
 DiskImage DiskImage::open(const DiskConfig& config) {
     if (config.serial.size() > VIRTIO_BLK_ID_BYTES) {
-        refuse(config, fmt::format("serial={} is {} bytes, longer than the {} virtio-blk allows; "
-                                   "shorten it",
-                                   config.serial, config.serial.size(), VIRTIO_BLK_ID_BYTES));
+        refuse(config, "serial=" + config.serial + " is " + std::to_string(config.serial.size()) +
+                           " bytes, longer than the " + std::to_string(VIRTIO_BLK_ID_BYTES) +
+                           " virtio-blk allows; shorten it");
     }
     if (config.path.empty()) {
         throw UserError("--disk: the path is empty; give the path of a raw disk image file");
