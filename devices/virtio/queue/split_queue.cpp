@@ -22,9 +22,9 @@ namespace berth::virtio {
 //   driver wrote it. (On x86 loads are not reordered with older loads, so the
 //   fence costs no instruction; it still stops the compiler, and on weaker CPUs
 //   it is the barrier that pairs with the driver's.)
-// - add_used(): write the used element, then a release fence, then used->idx,
-//   so the driver never sees the new idx before the element (nor before the
-//   data the device wrote into the buffers before calling add_used()).
+// - add_used() and add_used_batch(): write the used elements, then a release
+//   fence, then used->idx, so the driver never sees the new idx before the
+//   elements (nor before the data the device wrote into the buffers first).
 // - should_notify() and re-arming avail_event in pop(): a full (seq_cst) fence
 //   between our write and our read of the other side's field. Each side writes
 //   its own index and then reads the other's suppression field; if either read
@@ -177,22 +177,31 @@ PopResult SplitQueue::pop(const GuestMemory& memory) {
 }
 
 void SplitQueue::add_used(const GuestMemory& memory, uint16_t head_index, uint32_t bytes_written) {
-    if (error_ || !ready_) {
+    const UsedElement element{head_index, bytes_written};
+    add_used_batch(memory, std::span(&element, 1));
+}
+
+void SplitQueue::add_used_batch(const GuestMemory& memory, std::span<const UsedElement> elements) {
+    if (error_ || !ready_ || elements.empty()) {
         return;
     }
     if (!size_is_valid()) {
         fail(QueueError::kInvalidConfig);
         return;
     }
-    const auto slot = static_cast<uint16_t>(next_used_ % size_);
-    const vring_used_elem element{.id = head_index, .len = bytes_written};
-    const auto address = used_ring_.checked_add(ring::used_entry(slot));
-    if (!address || !memory.write_obj(*address, element)) {
-        fail(QueueError::kInvalidConfig);
-        return;
+    uint16_t next_used = next_used_;
+    for (const UsedElement& used : elements) {
+        const auto slot = static_cast<uint16_t>(next_used % size_);
+        const vring_used_elem element{.id = used.head_index, .len = used.bytes_written};
+        const auto address = used_ring_.checked_add(ring::used_entry(slot));
+        if (!address || !memory.write_obj(*address, element)) {
+            fail(QueueError::kInvalidConfig);
+            return;
+        }
+        ++next_used;
     }
-    ++next_used_;
-    // Release: the element (and the buffers' contents) before the idx.
+    next_used_ = next_used;
+    // Release: the elements (and the buffers' contents) before the idx.
     std::atomic_thread_fence(std::memory_order_release);
     if (!store_u16(memory, used_ring_, ring::kUsedIdx, next_used_)) {
         fail(QueueError::kInvalidConfig);

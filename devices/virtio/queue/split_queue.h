@@ -42,6 +42,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <variant>
 
@@ -118,6 +119,17 @@ public:
     // {head_index, bytes_written}, then the new used idx. `bytes_written` is
     // what the device wrote into the chain's writable buffers.
     void add_used(const GuestMemory& memory, uint16_t head_index, uint32_t bytes_written);
+
+    // Returns several chains at once: writes every used element, then used->idx
+    // once, so that the driver sees all of them or none. virtio-net's mergeable
+    // receive buffers need this (§5.1.6.4): the driver reads a frame's
+    // num_buffers entries in a row, and drops the frame if a later one is not
+    // there yet. At most size() elements.
+    struct UsedElement {
+        uint16_t head_index = 0;
+        uint32_t bytes_written = 0;
+    };
+    void add_used_batch(const GuestMemory& memory, std::span<const UsedElement> elements);
 
     // Whether the driver wants a used buffer notification now (§2.7.7): call it
     // once after a batch of add_used(). Without VIRTIO_F_EVENT_IDX the driver
