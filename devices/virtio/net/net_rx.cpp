@@ -135,13 +135,16 @@ RxResult deliver_frame(const GuestMemory& memory, SplitQueue& queue, std::span<u
         return result;
     }
 
-    // Every chain is there: place the frame. Unusable chains go back first,
-    // so that the frame's buffers are consecutive in the used ring, as the
-    // driver reads them (num_buffers entries in a row).
+    // Every chain is there: place the frame, then hand back its chains in one
+    // batch, so that the driver never sees some of a frame's buffers without
+    // the others (it reads num_buffers entries in a row). Unusable chains go
+    // first, so that the frame's buffers are consecutive.
+    std::vector<SplitQueue::UsedElement> used;
+    used.reserve(held_unusable.size() + chains.size());
     for (uint16_t head : held_unusable) {
-        queue.add_used(memory, head, 0);
-        ++result.returned_unusable;
+        used.push_back({head, 0});
     }
+    result.returned_unusable += static_cast<uint32_t>(held_unusable.size());
     const auto count = static_cast<uint16_t>(chains.size());  // at most one ring
     set_num_buffers(frame, count);
     size_t offset = 0;
@@ -150,8 +153,9 @@ RxResult deliver_frame(const GuestMemory& memory, SplitQueue& queue, std::span<u
         const size_t length = std::min<size_t>(writer.remaining(), frame.size() - offset);
         writer.write(frame.subspan(offset, length));  // fits: length <= remaining()
         offset += length;
-        queue.add_used(memory, chain.head_index(), static_cast<uint32_t>(length));
+        used.push_back({chain.head_index(), static_cast<uint32_t>(length)});
     }
+    queue.add_used_batch(memory, used);
     result.status = RxStatus::kDelivered;
     result.buffers = count;
     return result;
