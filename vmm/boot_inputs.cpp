@@ -56,6 +56,9 @@ BootInputs load_boot_inputs(const VmConfig& config) {
         throw UserError(fmt::format("--memory {} MiB is more than this host's {} MiB of RAM",
                                     config.memory_size / kMiB, host / kMiB));
     }
+    for (const DiskConfig& disk : config.disks) {
+        inputs.disks.push_back(virtio::DiskImage::open(disk));
+    }
     return inputs;
 }
 

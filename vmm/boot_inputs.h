@@ -1,11 +1,13 @@
 // Everything the user gave `berth run`, read and checked before KVM is
-// touched: a bad kernel, initrd or size fails here with one clear line and
-// nothing created.
+// touched: a bad kernel, initrd, size or disk fails here with one clear line
+// and nothing created. Disk images are opened (and locked) here too, and the
+// Vm takes them over.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "devices/virtio/blk/disk_image.h"
 #include "vmm/boot/bzimage.h"
 #include "vmm/vm_config.h"
 
@@ -15,6 +17,7 @@ struct BootInputs {
     std::vector<uint8_t> kernel_file;
     boot::BzImage kernel;
     std::vector<uint8_t> initrd;
+    std::vector<virtio::DiskImage> disks;  // one per --disk, in order
 };
 
 // Throws UserError naming the problem and what to do about it.

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include "devices/legacy/uart_16550.h"
 #include "devices/pci/config_ports.h"
 #include "devices/pci/pci_bus.h"
+#include "devices/virtio/blk/virtio_blk.h"
+#include "devices/virtio/console/virtio_console.h"
 #include "devices/virtio/pci/virtio_pci_device.h"
 #include "devices/virtio/rng/virtio_rng.h"
 #include "firmware/acpi/acpi_tables.h"
@@ -74,7 +77,7 @@ kvm::System open_kvm(const VmConfig& config) {
 
 }  // namespace
 
-Vm::Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline)
+Vm::Vm(const VmConfig& config, BootInputs& inputs, Timeline& timeline)
     : config_(config),
       timeline_(timeline),
       kvm_(open_kvm(config)),
@@ -110,7 +113,7 @@ Vm::Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline)
     boot::write_identity_page_tables(memory_);
     timeline_.mark(Milestone::kKernelLoaded);
 
-    create_devices();
+    create_devices(inputs);
     create_vcpus(boot_info);
 }
 
@@ -146,7 +149,7 @@ void Vm::write_console_output(std::span<const uint8_t> bytes) {
     }
 }
 
-void Vm::create_devices() {
+void Vm::create_devices(BootInputs& inputs) {
     uart_ = std::make_shared<devices::Uart16550>(
         std::make_shared<KvmIrqLine>(vm_, layout::kCom1Irq),
         [this](std::span<const uint8_t> bytes) { write_console_output(bytes); });
@@ -168,20 +171,63 @@ void Vm::create_devices() {
                         {layout::kPciIoStart, layout::kPciIoSize}});
     io_bus_.insert(layout::kPciConfigPortStart, layout::kPciConfigPortSize,
                    std::make_shared<pci::ConfigPorts>(pci_bus_));
-    auto msi_sink = std::make_shared<KvmMsiSink>(vm_);
-    if (config_.rng) {
-        add_virtio_device(std::make_shared<virtio::VirtioPciDevice>(
-            std::make_shared<virtio::VirtioRng>(), memory_, msi_sink));
-    }
+    create_virtio_devices(inputs, std::make_shared<KvmMsiSink>(vm_));
     mmio_bus_.insert(layout::kBootMarkerStart.value(), layout::kBootMarkerSize,
                      std::make_shared<devices::BootMarker>([this](uint64_t, uint64_t) {
                          timeline_.mark(Milestone::kGuestInitReached);
                      }));
 }
 
-void Vm::add_virtio_device(std::shared_ptr<virtio::VirtioPciDevice> device) {
-    doorbells_.push_back(std::make_unique<VirtioDoorbells>(vm_, event_loop_, device));
-    pci_bus_->add_device(std::move(device));
+// Virtio devices on the PCI bus, one slot each in this order: disks (so the
+// first --disk is the guest's vda), nets, the console, the rng.
+void Vm::create_virtio_devices(BootInputs& inputs, const std::shared_ptr<pci::MsiSink>& msi_sink) {
+    for (size_t i = 0; i < inputs.disks.size(); ++i) {
+        add_virtio_device(std::make_shared<virtio::VirtioBlk>(std::move(inputs.disks[i]),
+                                                              config_.disks[i].serial),
+                          msi_sink);
+    }
+    inputs.disks.clear();
+    if (config_.console == ConsoleKind::kVirtio) {
+        virtio_console_ = std::make_shared<virtio::VirtioConsole>(
+            [this](std::span<const uint8_t> bytes) { write_console_output(bytes); });
+        update_terminal_size();
+        add_virtio_device(virtio_console_, msi_sink);
+    }
+    if (config_.rng) {
+        add_virtio_device(std::make_shared<virtio::VirtioRng>(), msi_sink);
+    }
+}
+
+void Vm::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
+                           const std::shared_ptr<pci::MsiSink>& msi_sink) {
+    auto transport =
+        std::make_shared<virtio::VirtioPciDevice>(std::move(device), memory_, msi_sink);
+    doorbells_.push_back(std::make_unique<VirtioDoorbells>(vm_, event_loop_, transport));
+    pci_bus_->add_device(std::move(transport));
+}
+
+// The terminal's input goes to the guest's console: hvc0 with --console
+// virtio, else the UART.
+console::InputTarget Vm::console_input_target() {
+    if (virtio_console_) {
+        return {
+            [this](std::span<const uint8_t> bytes) { return virtio_console_->offer_input(bytes); },
+            [this](std::chrono::milliseconds timeout) {
+                return virtio_console_->wait_for_input_space(timeout);
+            }};
+    }
+    return {
+        [this](std::span<const uint8_t> bytes) { return uart_->offer_input(bytes); },
+        [this](std::chrono::milliseconds timeout) { return uart_->wait_for_input_space(timeout); }};
+}
+
+// hvc0's size follows the terminal's (at start and on SIGWINCH), so that
+// full-screen programs in the guest fit it.
+void Vm::update_terminal_size() {
+    winsize size{};
+    if (virtio_console_ && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col != 0) {
+        virtio_console_->set_terminal_size(size.ws_col, size.ws_row);
+    }
 }
 
 void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
@@ -215,21 +261,22 @@ void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
 }
 
 StopReason Vm::run() {
-    // SIGINT/SIGTERM/SIGHUP are read from a signalfd by this thread only;
-    // block them before starting threads so every thread inherits the mask.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
-        sigaddset(&stop_signals, signal_number);
+    // SIGINT/SIGTERM/SIGHUP (stop) and SIGWINCH (the terminal was resized)
+    // are read from a signalfd by this thread only; block them before
+    // starting threads so every thread inherits the mask.
+    sigset_t handled_signals;
+    sigemptyset(&handled_signals);
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP, SIGWINCH}) {
+        sigaddset(&handled_signals, signal_number);
     }
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
     // An inherited SIG_IGN (a shell's background job ignores SIGINT) would
     // discard the signal before the signalfd could see it. Blocked first, so
     // the default action cannot kill Berth in between.
     for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
         signal(signal_number, SIG_DFL);
     }
-    UniqueFd signal_fd(signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
+    UniqueFd signal_fd(signalfd(-1, &handled_signals, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signal_fd.valid()) {
         throw SystemError("signalfd", errno);
     }
@@ -238,14 +285,7 @@ StopReason Vm::run() {
     vcpu::Vcpu::install_kick_handler();
 
     console::RawTerminal terminal(STDIN_FILENO);
-    console::ConsoleInput input(
-        STDIN_FILENO,
-        console::InputTarget{
-            [this](std::span<const uint8_t> bytes) { return uart_->offer_input(bytes); },
-            [this](std::chrono::milliseconds timeout) {
-                return uart_->wait_for_input_space(timeout);
-            }},
-        control_);
+    console::ConsoleInput input(STDIN_FILENO, console_input_target(), control_);
     input.start();
     event_loop_.start();
     for (auto& vcpu : vcpus_) {
@@ -276,7 +316,12 @@ StopReason Vm::run() {
         }
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo info{};
-            if (::read(signal_fd.get(), &info, sizeof(info)) == sizeof(info)) {
+            if (::read(signal_fd.get(), &info, sizeof(info)) != sizeof(info)) {
+                continue;
+            }
+            if (info.ssi_signo == SIGWINCH) {
+                update_terminal_size();
+            } else {
                 control_.request_stop(
                     {StopKind::kSignal,
                      fmt::format(
@@ -296,6 +341,9 @@ StopReason Vm::run() {
         vcpu->join();
     }
     uart_->close_input();
+    if (virtio_console_) {
+        virtio_console_->close_input();
+    }
     input.stop();
     timeline_.mark(Milestone::kVmStopped);
     return *control_.reason();

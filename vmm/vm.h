@@ -13,6 +13,7 @@
 #include "devices/bus.h"
 #include "vmm/boot/linux_loader.h"
 #include "vmm/boot_inputs.h"
+#include "vmm/console/console_input.h"
 #include "vmm/event_loop.h"
 #include "vmm/kvm/system.h"
 #include "vmm/kvm/vm_fd.h"
@@ -30,11 +31,16 @@ class Uart16550;
 }
 namespace pci {
 class PciBus;
+class MsiSink;
+}  // namespace pci
+namespace virtio {
+class VirtioConsole;
 }
 
 class Vm {
 public:
-    Vm(const VmConfig& config, const BootInputs& inputs, Timeline& timeline);
+    // Takes over the disk images (and other device back-ends) in `inputs`.
+    Vm(const VmConfig& config, BootInputs& inputs, Timeline& timeline);
     ~Vm();
     Vm(const Vm&) = delete;
     Vm& operator=(const Vm&) = delete;
@@ -42,8 +48,12 @@ public:
     StopReason run();
 
 private:
-    void create_devices();
-    void add_virtio_device(std::shared_ptr<virtio::VirtioPciDevice> device);
+    void create_devices(BootInputs& inputs);
+    void create_virtio_devices(BootInputs& inputs, const std::shared_ptr<pci::MsiSink>& msi_sink);
+    void add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
+                           const std::shared_ptr<pci::MsiSink>& msi_sink);
+    console::InputTarget console_input_target();
+    void update_terminal_size();
     void create_vcpus(const boot::LinuxBootInfo& boot_info);
     void write_console_output(std::span<const uint8_t> bytes);
     StopReason wait_for_stop();
@@ -61,6 +71,8 @@ private:
     EventLoop event_loop_;  // ioeventfd doorbells of virtio devices
     std::vector<std::unique_ptr<VirtioDoorbells>> doorbells_;
     std::shared_ptr<devices::Uart16550> uart_;
+    // --console virtio: hvc0, which then gets the terminal's input.
+    std::shared_ptr<virtio::VirtioConsole> virtio_console_;
     std::vector<std::unique_ptr<vcpu::Vcpu>> vcpus_;
 };
 

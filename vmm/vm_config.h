@@ -16,6 +16,10 @@ inline constexpr uint32_t kMaxCpus = 254;  // APIC ids 0..253 fit the MADT's xAP
 // Serial console, reboot through the keyboard controller, and reboot (which
 // ends Berth) on panic rather than hanging.
 inline constexpr const char* kDefaultCmdline = "console=ttyS0 reboot=k panic=-1";
+// The same with --console virtio: the kernel's console is hvc0, which exists
+// once the guest has loaded virtio_console; messages from before are kept in
+// the kernel's log buffer and replayed on hvc0.
+inline constexpr const char* kDefaultVirtioConsoleCmdline = "console=hvc0 reboot=k panic=-1";
 
 // One `--disk PATH[,ro][,serial=ID][,direct=on]`: a raw image file behind a
 // virtio-blk device.

@@ -50,6 +50,28 @@ long_cmdline=$(head -c 3000 /dev/zero | tr '\0' a)
 refuse cmdline-too-long 'command line is 3000 bytes long' run --kernel "$KERNEL" --cmdline "$long_cmdline"
 refuse zero-cpus 'out of range' $(run --cpus 0)
 refuse too-many-cpus 'out of range' $(run --cpus 255)
+# Disks: checked (and locked) before KVM too. $(run ...) splits on blanks:
+# $TMP has none.
+refuse missing-disk 'no such file' $(run --disk /nonexistent/disk.img)
+refuse directory-disk 'directory' $(run --disk "$TMP")
+head -c 1000 /dev/zero >"$TMP/odd.img"
+refuse odd-size-disk 'not a multiple of 512' $(run --disk "$TMP/odd.img")
+refuse empty-disk 'empty' $(run --disk "$TMP/empty")
+head -c 4096 /dev/zero >"$TMP/disk.img"
+refuse disk-bad-setting "unknown setting 'cache=none'" $(run --disk "$TMP/disk.img,cache=none")
+refuse disk-long-serial 'serial must be 1 to 20' $(run --disk "$TMP/disk.img,serial=123456789012345678901")
+if command -v flock >/dev/null; then
+    # Another writer holds the image's lock: this shell, through fd 8.
+    exec 8>>"$TMP/disk.img"
+    flock -x 8
+    refuse locked-disk 'in use by another process' $(run --disk "$TMP/disk.img")
+    refuse locked-disk-ro 'in use by another process' $(run --disk "$TMP/disk.img,ro")
+    exec 8>&-
+fi
+refuse net-no-tap 'no tap' $(run --net mac=52:54:00:12:34:56)
+refuse net-bad-mac 'not a unicast address' $(run --net tap=tap0,mac=01:00:5e:00:00:01)
+refuse net-bad-name 'not a valid interface name' $(run --net tap=a/b)
+refuse console-kind 'must be serial' $(run --console hvc0)
 refuse unknown-option 'berth --help' run --kernel "$KERNEL" --frobnicate
 refuse no-kernel-option 'kernel' run
 echo "ok: every bad input refused with one line and status 2"

@@ -55,6 +55,33 @@ run_guest_command() {
     run_berth "$name" --cmdline "$GUEST_CMDLINE -- $command" "$@"
 }
 
+# make_script_disk NAME SCRIPT: writes SCRIPT to $TMP/NAME.script as a disk
+# image (whole 512-byte sectors, padded with newlines, which sh skips) for
+# the guest to run with "sh /dev/vdX". For scripts too long for the kernel
+# command line, which passes at most 32 words to init.
+make_script_disk() {
+    image=$TMP/$1.script
+    printf '%s\n' "$2" >"$image"
+    size=$(wc -c <"$image")
+    head -c $(((512 - size % 512) % 512)) /dev/zero | tr '\0' '\n' >>"$image"
+    echo "$image"
+}
+
+# run_guest_script NAME SCRIPT [berth run options...]: run_guest_command for
+# a long script. It reaches the guest on a read-only disk after the disks in
+# the options (which are vda, vdb, ... in order).
+run_guest_script() {
+    name=$1
+    image=$(make_script_disk "$1" "$2")
+    shift 2
+    disks=0
+    for arg in "$@"; do
+        [ "$arg" != --disk ] || disks=$((disks + 1))
+    done
+    letter=$(echo abcdefghijklmnopqrstuvwxyz | cut -c $((disks + 1)))
+    run_berth "$name" --cmdline "$GUEST_CMDLINE -- sh /dev/vd$letter" "$@" --disk "$image,ro"
+}
+
 expect_status() {
     [ "$STATUS" = "$2" ] || fail "$1: exit status $STATUS, expected $2"
 }
@@ -77,16 +104,20 @@ wait_for() {
     done
 }
 
-# start_shell NAME: boots the guest to its interactive shell with stdin on a
-# fifo (fd 3 writes to it); sets $berth_pid.
+# start_shell NAME [CMDLINE [berth run options...]]: boots the guest to its
+# interactive shell with stdin on a fifo (fd 3 writes to it); sets $berth_pid.
 start_shell() {
-    rm -f "$TMP/$1.in"
-    mkfifo "$TMP/$1.in"
+    name=$1
+    cmdline=${2:-$GUEST_CMDLINE}
+    shift
+    [ "$#" -eq 0 ] || shift
+    rm -f "$TMP/$name.in"
+    mkfifo "$TMP/$name.in"
     "$BERTH" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$BOOT_TIMEOUT" \
-        --cmdline "$GUEST_CMDLINE" <"$TMP/$1.in" >"$TMP/$1.out" 2>"$TMP/$1.err" &
+        --cmdline "$cmdline" "$@" <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     berth_pid=$!
-    exec 3>"$TMP/$1.in"
-    wait_for "$TMP/$1.out" 'Berth guest ready' "$BOOT_TIMEOUT" || fail "$1: no shell banner"
+    exec 3>"$TMP/$name.in"
+    wait_for "$TMP/$name.out" 'Berth guest ready' "$BOOT_TIMEOUT" || fail "$name: no shell banner"
 }
 
 finish() {  # waits for the Berth start_shell started, closes the fifo, sets STATUS

@@ -7,6 +7,7 @@
 
 #include "berth_config.h"
 #include "vmm/boot_inputs.h"
+#include "vmm/cli/device_options.h"
 #include "vmm/cli/size.h"
 #include "vmm/common/error.h"
 #include "vmm/vm.h"
@@ -42,6 +43,9 @@ int main(int argc, char** argv) {
     VmConfig config;
     std::string memory_text = "512M";
     double timeout_seconds = 0;
+    std::vector<std::string> disk_texts;
+    std::vector<std::string> net_texts;
+    std::string console_text = "serial";
 
     CLI::App* run = app.add_subcommand("run", "Boot a Linux kernel (bzImage) in a new VM");
     run->add_option("-k,--kernel", config.kernel_path,
@@ -60,6 +64,21 @@ int main(int argc, char** argv) {
     run->add_option("-c,--cpus", config.cpus, "number of vCPUs, 1 to 254")
         ->type_name("N")
         ->default_str("1");
+    run->add_option("--disk", disk_texts,
+                    "a virtio-blk disk backed by a raw image (repeatable; the first is vda): "
+                    "PATH[,ro][,serial=ID][,direct=on]")
+        ->type_name("PATH[,...]")
+        ->allow_extra_args(false);
+    run->add_option("--net", net_texts,
+                    "a virtio-net interface on a host TAP device, created if missing "
+                    "(repeatable): tap=NAME[,mac=52:54:00:12:34:56]")
+        ->type_name("tap=NAME[,...]")
+        ->allow_extra_args(false);
+    run->add_option("--console", console_text,
+                    "the guest's interactive console: serial (ttyS0, the 16550 UART) or virtio "
+                    "(hvc0, virtio-console; the default command line then says console=hvc0)")
+        ->type_name("KIND")
+        ->default_str("serial");
     run->add_flag("--rng", config.rng,
                   "give the guest a virtio-rng device (entropy from the host's getrandom)");
     run->add_flag("--timings", config.timings,
@@ -67,9 +86,10 @@ int main(int argc, char** argv) {
     run->add_option("--timeout", timeout_seconds, "stop the VM after this many seconds")
         ->type_name("SECONDS");
     run->footer(
-        "The guest's serial console (ttyS0) is this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends\n"
-        "Ctrl-A. Exit status: 0 when the guest powers off, reboots or panics (panic=-1) or you\n"
-        "quit; 1 on a VMM error; 2 on bad input; 124 after --timeout; 128+N on signal N.");
+        "The guest's console (ttyS0, or hvc0 with --console virtio) is this terminal: Ctrl-A x\n"
+        "quits, Ctrl-A Ctrl-A sends Ctrl-A. Exit status: 0 when the guest powers off, reboots or\n"
+        "panics (panic=-1) or you quit; 1 on a VMM error; 2 on bad input; 124 after --timeout;\n"
+        "128+N on signal N.");
 
     try {
         app.parse(argc, argv);
@@ -93,6 +113,16 @@ int main(int argc, char** argv) {
                     memory_text));
             }
             config.memory_size = *memory;
+            for (const std::string& text : disk_texts) {
+                config.disks.push_back(parse_disk_option(text));
+            }
+            for (const std::string& text : net_texts) {
+                config.nets.push_back(parse_net_option(text));
+            }
+            config.console = parse_console_option(console_text);
+            if (config.console == ConsoleKind::kVirtio && run->count("--cmdline") == 0) {
+                config.cmdline = kDefaultVirtioConsoleCmdline;
+            }
             if (timeout_seconds < 0) {
                 throw UserError("--timeout must be a positive number of seconds");
             }
