@@ -3,6 +3,7 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <linux/virtio_ids.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -422,6 +423,7 @@ void VirtioNet::deregister_packet_fd() {
 }
 
 void VirtioNet::run_worker() {
+    ::pthread_setname_np(::pthread_self(), "berth-net");  // for top -H and gdb
     RxState rx;
     uint32_t registered = ~0u;  // events asked for on the packet fd; ~0: not known yet
     for (;;) {
