@@ -115,9 +115,13 @@ void lock(const DiskConfig& config, int fd) {
         }
         if (errno == EWOULDBLOCK) {
             if (config.read_only) {
-                refuse(config, "in use by another process that writes it (locked); stop it first");
+                refuse(config,
+                       "in use by another process that writes it (locked), or named by another "
+                       "writable --disk; stop it first");
             }
-            refuse(config, "in use by another process (locked); stop it or add ,ro");
+            refuse(config,
+                   "in use by another process (locked), or named by another --disk; stop it "
+                   "or add ,ro");
         }
         throw SystemError("flock " + config.path, errno);
     }
