@@ -404,6 +404,7 @@ TEST_F(VirtioBlkTest, ServesEveryRequestOfABigBatchAndNotifies) {
     // Without VIRTIO_F_EVENT_IDX the driver hears of the first 16 and the rest.
     EXPECT_TRUE(eventually([&] { return interrupt_->used >= 2; }));
     EXPECT_EQ(interrupt_->wrong_queue, 0);
+    blk->reset();  // before `driver` and `queue` go: the worker uses them until then
 }
 
 TEST_F(VirtioBlkTest, ResetWhileRequestsArePendingReturnsAndTheDeviceStartsAgain) {
@@ -432,6 +433,7 @@ TEST_F(VirtioBlkTest, ResetWhileRequestsArePendingReturnsAndTheDeviceStartsAgain
     EXPECT_EQ(second.last_byte(read.status), VIRTIO_BLK_S_OK);
     EXPECT_EQ(second.read(read.data), slice(disk_pattern(kDiskSize), 5 * 512, 512));
     EXPECT_EQ(driver_.fake().used_idx(), used_after_reset);  // the old ring was left alone
+    blk->reset();  // before `second` and `queue` go: the worker uses them until then
 }
 
 TEST_F(VirtioBlkTest, ManyResetsInARowNeverHang) {
