@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "vmm/common/unique_fd.h"
 
@@ -18,6 +19,9 @@ struct PacketBackend {
     // (the device then refuses to start); may be empty when the backend has
     // nothing to set.
     std::function<void(unsigned tun_flags)> set_offload;
+    // Names the backend in log lines ("tap0"), so that the lines of several
+    // network devices can be told apart. May be empty.
+    std::string name;
 };
 
 }  // namespace berth::virtio

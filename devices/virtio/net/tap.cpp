@@ -165,6 +165,7 @@ PacketBackend Tap::into_backend() && {
         set_offload_on(fd, name, tun_flags);
     };
     backend.fd = std::move(fd_);
+    backend.name = name_;
     return backend;
 }
 

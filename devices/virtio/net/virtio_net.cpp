@@ -86,6 +86,8 @@ VirtioNet::VirtioNet(PacketBackend backend, MacAddress mac)
       sink_{packet_fd_.get(), is_socket(packet_fd_.get())},
       set_offload_(std::move(backend.set_offload)),
       mac_(mac),
+      log_prefix_(backend.name.empty() ? "berth: virtio-net: "
+                                       : "berth: virtio-net (" + backend.name + "): "),
       epoll_fd_(make_epoll()),
       rx_kick_(make_eventfd()),
       tx_wake_(make_eventfd()),
@@ -262,7 +264,11 @@ void VirtioNet::run_tx_pass_locked() {
                     break;
                 case TxStatus::kBackendError:
                     tx_errors_.fetch_add(1, std::memory_order_relaxed);
-                    log_backend_error("cannot send a frame", result.error);
+                    // EIO: a tap that is down refuses frames (ip link set NAME up).
+                    log_backend_error(result.error == EIO
+                                          ? "cannot send a frame (is the interface up?)"
+                                          : "cannot send a frame",
+                                      result.error);
                     break;
             }
             // §2.7.8: the device wrote nothing into a transmit chain.
@@ -508,7 +514,7 @@ void VirtioNet::run_worker() {
 
 void VirtioNet::log_guest_error(std::string_view what) {
     if (!guest_error_logged_.exchange(true, std::memory_order_relaxed)) {
-        std::fprintf(stderr, "berth: virtio-net: %.*s (the guest's driver; logged once)\n",
+        std::fprintf(stderr, "%s%.*s (the guest's driver; logged once)\n", log_prefix_.c_str(),
                      static_cast<int>(what.size()), what.data());
     }
 }
@@ -517,13 +523,9 @@ void VirtioNet::log_backend_error(std::string_view what, int error) {
     if (backend_error_logged_.exchange(true, std::memory_order_relaxed)) {
         return;
     }
-    if (error != 0) {
-        std::fprintf(stderr, "berth: virtio-net: %.*s: %s (logged once)\n",
-                     static_cast<int>(what.size()), what.data(), std::strerror(error));
-    } else {
-        std::fprintf(stderr, "berth: virtio-net: %.*s (logged once)\n",
-                     static_cast<int>(what.size()), what.data());
-    }
+    std::fprintf(stderr, "%s%.*s%s%s (logged once)\n", log_prefix_.c_str(),
+                 static_cast<int>(what.size()), what.data(), error != 0 ? ": " : "",
+                 error != 0 ? std::strerror(error) : "");
 }
 
 }  // namespace berth::virtio

@@ -41,6 +41,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -134,6 +135,7 @@ private:
     const PacketSink sink_;
     const std::function<void(unsigned)> set_offload_;
     const MacAddress mac_;
+    const std::string log_prefix_;  // "berth: virtio-net (tap0): "
     const UniqueFd epoll_fd_;
     const UniqueFd rx_kick_;  // eventfd: the driver posted receive buffers
     const UniqueFd tx_wake_;  // eventfd: the transmit side needs the thread
