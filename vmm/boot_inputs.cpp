@@ -59,6 +59,11 @@ BootInputs load_boot_inputs(const VmConfig& config) {
     for (const DiskConfig& disk : config.disks) {
         inputs.disks.push_back(virtio::DiskImage::open(disk));
     }
+    // Last: a tap Berth creates is the one side effect of these checks, and it
+    // goes away again when Berth exits.
+    for (const NetConfig& net : config.nets) {
+        inputs.taps.push_back(virtio::Tap::open(net.tap_name));
+    }
     return inputs;
 }
 

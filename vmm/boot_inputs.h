@@ -1,13 +1,14 @@
 // Everything the user gave `berth run`, read and checked before KVM is
-// touched: a bad kernel, initrd, size or disk fails here with one clear line
-// and nothing created. Disk images are opened (and locked) here too, and the
-// Vm takes them over.
+// touched: a bad kernel, initrd, size, disk or tap fails here with one clear
+// line. Disk images are opened (and locked) and taps opened (or created) here
+// too, and the Vm takes them over.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
 #include "devices/virtio/blk/disk_image.h"
+#include "devices/virtio/net/tap.h"
 #include "vmm/boot/bzimage.h"
 #include "vmm/vm_config.h"
 
@@ -18,6 +19,7 @@ struct BootInputs {
     boot::BzImage kernel;
     std::vector<uint8_t> initrd;
     std::vector<virtio::DiskImage> disks;  // one per --disk, in order
+    std::vector<virtio::Tap> taps;         // one per --net, in order
 };
 
 // Throws UserError naming the problem and what to do about it.

@@ -22,6 +22,7 @@
 #include "devices/pci/pci_bus.h"
 #include "devices/virtio/blk/virtio_blk.h"
 #include "devices/virtio/console/virtio_console.h"
+#include "devices/virtio/net/virtio_net.h"
 #include "devices/virtio/pci/virtio_pci_device.h"
 #include "devices/virtio/rng/virtio_rng.h"
 #include "firmware/acpi/acpi_tables.h"
@@ -187,6 +188,13 @@ void Vm::create_virtio_devices(BootInputs& inputs, const std::shared_ptr<pci::Ms
                           msi_sink);
     }
     inputs.disks.clear();
+    for (size_t i = 0; i < inputs.taps.size(); ++i) {
+        const auto mac =
+            config_.nets[i].mac.value_or(virtio::VirtioNet::default_mac(static_cast<unsigned>(i)));
+        add_virtio_device(std::make_shared<virtio::VirtioNet>(std::move(inputs.taps[i]), mac),
+                          msi_sink);
+    }
+    inputs.taps.clear();
     if (config_.console == ConsoleKind::kVirtio) {
         virtio_console_ = std::make_shared<virtio::VirtioConsole>(
             [this](std::span<const uint8_t> bytes) { write_console_output(bytes); });

@@ -1,0 +1,81 @@
+#!/bin/sh
+# --net tap=NAME: Berth creates the tap, the host gives it an address, and
+# Linux's virtio_net driver in the guest (configured by init from ip=)
+# exchanges pings and 2 MiB in each direction over TCP with the host; the
+# bytes arrive intact both ways.
+. "$(dirname "$0")/lib.sh"
+
+tap=berthtest0
+host_ip=10.0.2.1
+guest_ip=10.0.2.15
+sum() { sha256sum | cut -d' ' -f1; }
+# busybox's tools, the same on a host with hardware KVM as in the sandbox.
+nc() { busybox nc "$@"; }
+ip() { busybox ip "$@"; }
+usleep() { busybox usleep "$@"; }
+[ ! -e "/sys/class/net/$tap" ] || fail "$tap exists already"
+
+dd if=/dev/urandom of="$TMP/to_guest" bs=1k count=2048 2>/dev/null
+to_guest_sum=$(sum <"$TMP/to_guest")
+
+# In the guest: wait until the host answers pings, send 2 MiB to the host's
+# port 5000, then receive 2 MiB on port 5001 and print their checksum.
+guest="tries=0
+until ping -c 1 -W 2 $host_ip >/dev/null 2>&1; do
+    tries=\$((tries + 1))
+    [ \$tries -lt 300 ] || exit 3
+done
+ping -c 3 $host_ip | grep -o '3 packets received'
+dd if=/dev/urandom of=/tmp/x bs=1k count=2048 2>/dev/null
+echo sent=\$(sha256sum </tmp/x | cut -c1-64)
+nc $host_ip 5000 </tmp/x || echo send-failed
+echo received=\$(nc -l -p 5001 | sha256sum | cut -c1-64)"
+script=$(make_script_disk net "$guest")
+
+"$BERTH" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$BOOT_TIMEOUT" --net "tap=$tap" \
+    --disk "$script,ro" --cmdline "$GUEST_CMDLINE ip=$guest_ip::$host_ip:255.255.255.0::eth0:off -- sh /dev/vda" \
+    </dev/null >"$TMP/net.out" 2>"$TMP/net.err" &
+berth_pid=$!
+
+# Berth creates the tap (and brings it up) before the guest starts.
+wait_for_tap() {
+    waited=0
+    until [ -e "/sys/class/net/$tap" ]; do
+        kill -0 "$berth_pid" 2>/dev/null || return 1
+        [ "$waited" -lt 600 ] || return 1
+        usleep 100000
+        waited=$((waited + 1))
+    done
+}
+wait_for_tap || fail "net: Berth did not create $tap"
+# Listening before the address exists: the guest sends as soon as pings pass.
+# busybox nc ends when its stdin does, and a background job's stdin is
+# /dev/null: give it a fifo that stays open (fd 4) until the transfer is done.
+mkfifo "$TMP/hold"
+nc -l -p 5000 <"$TMP/hold" >"$TMP/from_guest" &
+listener=$!
+exec 4>"$TMP/hold"
+ip addr add "$host_ip/24" dev "$tap" || fail "net: could not address $tap"
+ip link set "$tap" up
+
+# Receive the guest's 2 MiB; then send ours once its listener is up.
+wait_for "$TMP/net.out" 'sent=' "$BOOT_TIMEOUT" || fail "net: the guest never sent"
+wait "$listener"
+exec 4>&-
+tries=0
+until nc "$guest_ip" 5001 <"$TMP/to_guest" 2>/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 300 ] || fail "net: could not connect to the guest"
+    sleep 1
+done
+
+STATUS=0
+wait "$berth_pid" || STATUS=$?
+expect_status net 0
+expect_output net '3 packets received'
+expect_output net "received=$to_guest_sum"
+sent=$(sed -n 's/.*sent=\([0-9a-f]\{64\}\).*/\1/p' "$TMP/net.out" | head -n 1)
+[ -n "$sent" ] || fail "net: the guest did not print what it sent"
+[ "$(sum <"$TMP/from_guest")" = "$sent" ] || fail "net: the host received $(wc -c <"$TMP/from_guest") bytes, not the 2097152 the guest sent (or different ones)"
+[ ! -e "/sys/class/net/$tap" ] || fail "net: the tap Berth created outlived it"
+echo "ok: pings and 2 MiB each way between host and guest over virtio-net"
