@@ -1,8 +1,9 @@
 #!/bin/sh
 # --disk: Linux's virtio_blk driver reads what the host wrote into an image,
 # writes bytes the host then finds in the file, sees a read-only disk as
-# read-only (and cannot change it), reads the serial, and boots into an ext4
-# root file system given with root=.
+# read-only (and cannot change it), reads the serial, writes a file to an
+# ext4 root given with root=, and boots into it; a second Berth cannot open
+# an image the first one writes.
 . "$(dirname "$0")/lib.sh"
 
 sum() { sha256sum | cut -d' ' -f1; }
@@ -52,8 +53,26 @@ mkfs.ext4 -q -d "$TMP/tree" -L berthroot "$TMP/root.img" 16M || fail "mkfs.ext4 
 run_berth rootcmd --disk "$TMP/root.img" --cmdline "$GUEST_CMDLINE root=LABEL=berthroot -- cat /sysroot/hello.txt"
 expect_status rootcmd 0
 expect_output rootcmd 'hello from the root disk'
+# rw: the guest writes a file and syncs; after power-off the host finds it in
+# the image (debugfs reads ext4 without mounting it).
+run_berth rootwrite --disk "$TMP/root.img" \
+    --cmdline "$GUEST_CMDLINE root=/dev/vda rw -- echo written-by-the-guest >/sysroot/guest.txt && sync"
+expect_status rootwrite 0
+expect_output rootwrite 'command exited with status 0'
+debugfs -R 'cat /guest.txt' "$TMP/root.img" 2>/dev/null | grep -q '^written-by-the-guest$' ||
+    fail "rootwrite: the file the guest wrote is not in the image"
 # No command: switch_root into the disk and run its /sbin/init as PID 1.
 run_berth rootinit --disk "$TMP/root.img" --cmdline "$GUEST_CMDLINE root=/dev/vda"
 expect_status rootinit 0
 expect_output rootinit 'disk-init: pid 1 says hello from the root disk'
-echo "ok: the guest mounted an ext4 root from virtio-blk and ran its init"
+echo "ok: the guest mounted an ext4 root from virtio-blk, wrote a file the host reads back, and ran its init"
+
+# --- A second Berth on the same writable image is refused ---------------------
+start_shell holder "$GUEST_CMDLINE" --disk "$TMP/data.img"
+run_berth second --disk "$TMP/data.img"
+expect_status second 2
+expect_stderr second 'in use by another process'
+printf 'poweroff\r' >&3
+finish
+expect_status holder 0
+echo "ok: a second Berth could not open the image the first one had"

@@ -43,9 +43,11 @@ void check_name(const std::string& name) {
     }
 }
 
+// Asks the kernel, not /sys/class/net: sysfs shows the network namespace it
+// was mounted in, which need not be Berth's (unshare --net without a new
+// /sys, as the integration test does).
 bool interface_exists(const std::string& name) {
-    struct stat info {};
-    return ::stat(("/sys/class/net/" + name).c_str(), &info) == 0;
+    return ::if_nametoindex(name.c_str()) != 0;
 }
 
 // Sets IFF_UP on `name` through an ordinary socket, as `ip link set NAME up`
