@@ -1,10 +1,7 @@
 #include "vmm/timeline.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <string>
 #include <utility>
-#include <vector>
 
 namespace berth {
 namespace {
@@ -57,19 +54,63 @@ std::optional<uint64_t> Timeline::microseconds(Milestone milestone) const {
     return value;
 }
 
-void Timeline::print(std::FILE* out) const {
-    std::vector<std::pair<uint64_t, Milestone>> reached;
-    for (size_t i = 0; i < static_cast<size_t>(Milestone::kCount); ++i) {
-        auto milestone = static_cast<Milestone>(i);
-        if (auto us = microseconds(milestone)) {
-            reached.emplace_back(*us, milestone);
+void Timeline::mark_event(std::string name) {
+    // The clock is read before waiting for the lock, so that a mark that
+    // waits behind another records when it happened.
+    const uint64_t now = now_since_process_start_us();
+    std::lock_guard lock(events_mutex_);
+    if (std::any_of(events_.begin(), events_.end(),
+                    [&name](const TimelineEntry& event) { return event.name == name; })) {
+        return;
+    }
+    if (events_.size() >= kMaxEvents) {
+        ++dropped_events_;
+        return;
+    }
+    events_.push_back({std::move(name), now});
+}
+
+std::optional<uint64_t> Timeline::event_microseconds(std::string_view name) const {
+    std::lock_guard lock(events_mutex_);
+    for (const TimelineEntry& event : events_) {
+        if (event.name == name) {
+            return event.us;
         }
     }
-    std::sort(reached.begin(), reached.end());
+    return std::nullopt;
+}
+
+uint64_t Timeline::dropped_events() const {
+    std::lock_guard lock(events_mutex_);
+    return dropped_events_;
+}
+
+std::vector<TimelineEntry> Timeline::entries() const {
+    std::vector<TimelineEntry> entries;
+    for (size_t i = 0; i < static_cast<size_t>(Milestone::kCount); ++i) {
+        const auto milestone = static_cast<Milestone>(i);
+        if (auto us = microseconds(milestone)) {
+            entries.push_back({std::string(milestone_name(milestone)), *us});
+        }
+    }
+    {
+        std::lock_guard lock(events_mutex_);
+        entries.insert(entries.end(), events_.begin(), events_.end());
+    }
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const TimelineEntry& a, const TimelineEntry& b) { return a.us < b.us; });
+    return entries;
+}
+
+void Timeline::print(std::FILE* out) const {
     std::fprintf(out, "berth: boot timeline (microseconds since process start)\n");
-    for (const auto& [us, milestone] : reached) {
-        std::fprintf(out, "berth: %12llu us  %s\n", static_cast<unsigned long long>(us),
-                     std::string(milestone_name(milestone)).c_str());
+    for (const TimelineEntry& entry : entries()) {
+        std::fprintf(out, "berth: %12llu us  %s\n", static_cast<unsigned long long>(entry.us),
+                     entry.name.c_str());
+    }
+    if (const uint64_t dropped = dropped_events()) {
+        std::fprintf(out, "berth: (%llu more events not recorded)\n",
+                     static_cast<unsigned long long>(dropped));
     }
 }
 

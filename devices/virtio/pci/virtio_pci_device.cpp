@@ -348,20 +348,32 @@ void VirtioPciDevice::bar_write(unsigned bar, uint64_t offset, std::span<const u
     if (interrupt_->msix().bar_write(bar, offset, data)) {
         return;
     }
-    std::lock_guard lock(mutex_);
     bool honoured = false;
-    if (auto at = inside(offset, data.size(), kCommonCfgOffset, kCommonCfgLength)) {
-        honoured = write_common_locked(*at, data);
-    } else if (auto at = inside(offset, data.size(), kDeviceCfgOffset, device_config_size_)) {
-        device_->write_config(*at, data);
-        honoured = true;
-    } else if (auto at = inside(offset, data.size(), kNotifyOffset,
-                                queues_.size() * kNotifyOffMultiplier)) {
-        honoured = notify_write_locked(*at, data.size());
+    std::optional<uint8_t> new_status;  // for the status observer, called unlocked
+    {
+        std::lock_guard lock(mutex_);
+        // Only the driver's own bits: DEVICE_NEEDS_RESET may be set by a
+        // device thread at any moment, and is not news of this write.
+        const uint8_t old_status = status_;
+        if (auto at = inside(offset, data.size(), kCommonCfgOffset, kCommonCfgLength)) {
+            honoured = write_common_locked(*at, data);
+        } else if (auto at = inside(offset, data.size(), kDeviceCfgOffset, device_config_size_)) {
+            device_->write_config(*at, data);
+            honoured = true;
+        } else if (auto at = inside(offset, data.size(), kNotifyOffset,
+                                    queues_.size() * kNotifyOffMultiplier)) {
+            honoured = notify_write_locked(*at, data.size());
+        }
+        if (status_ != old_status) {
+            new_status = status_ | (interrupt_->needs_reset() ? kNeedsReset : 0);
+        }
     }
     // The ISR status is read-only (§4.1.4.5).
     if (!honoured) {
         ignored_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (new_status && status_observer_) {
+        status_observer_(*new_status);
     }
 }
 
@@ -380,6 +392,10 @@ void VirtioPciDevice::bar_mapped(unsigned bar, std::optional<uint64_t> address) 
 
 void VirtioPciDevice::set_bar_observer(BarObserver observer) {
     bar_observer_ = std::move(observer);
+}
+
+void VirtioPciDevice::set_status_observer(StatusObserver observer) {
+    status_observer_ = std::move(observer);
 }
 
 std::optional<uint64_t> VirtioPciDevice::bar_address() const {

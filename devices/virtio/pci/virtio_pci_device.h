@@ -131,6 +131,17 @@ public:
     void set_bar_observer(BarObserver observer);
     std::optional<uint64_t> bar_address() const;
 
+    // Called after each driver write that changed the device status (§2.1),
+    // with the status as the driver now reads it: 0 after a reset, DRIVER_OK
+    // set once the device is live (and DEVICE_NEEDS_RESET if activation
+    // failed). The boot timeline uses it to see each device come up. Runs on
+    // the writing vCPU's thread outside this transport's lock (still under
+    // pci::PciBus's lock for a write through VIRTIO_PCI_CAP_PCI_CFG), so it
+    // may call any method here but must not call into the PCI bus. Set it
+    // before the device is added to a bus.
+    using StatusObserver = std::function<void(uint8_t status)>;
+    void set_status_observer(StatusObserver observer);
+
     // --- State, for tests and diagnostics ---------------------------------
     uint8_t device_status() const;  // as the driver reads it
     uint64_t offered_features() const { return offered_features_; }
@@ -165,6 +176,8 @@ private:
     uint8_t pci_cfg_capability_ = 0;  // offset of the VIRTIO_PCI_CAP_PCI_CFG capability
     std::atomic<uint64_t> ignored_{0};
     BarObserver bar_observer_;  // set before the device is on a bus, then only read
+    // Set before the device is on a bus, then only read.
+    StatusObserver status_observer_;
 
     mutable std::mutex mutex_;  // protects everything below, and calls into device_
     uint8_t status_ = 0;        // without DEVICE_NEEDS_RESET, which PciInterrupt keeps
