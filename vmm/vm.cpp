@@ -1,5 +1,6 @@
 #include "vmm/vm.h"
 
+#include <linux/virtio_config.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -138,6 +139,7 @@ Vm::~Vm() {
 
 void Vm::write_console_output(std::span<const uint8_t> bytes) {
     timeline_.mark(Milestone::kFirstSerialByte);
+    kernel_log_.feed(bytes, Timeline::now_since_process_start_us());
     while (!bytes.empty()) {
         ssize_t written = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
         if (written < 0 && errno == EINTR) {
@@ -208,8 +210,20 @@ void Vm::create_virtio_devices(BootInputs& inputs, const std::shared_ptr<pci::Ms
 
 void Vm::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
                            const std::shared_ptr<pci::MsiSink>& msi_sink) {
+    // The timeline records when the guest's driver brings the device up:
+    // "virtio-blk DRIVER_OK", "virtio-blk#2 DRIVER_OK" for a second one, ...
+    std::string kind(device->name());
+    const unsigned number = ++virtio_devices_of_kind_[kind];
+    const std::string event =
+        (number == 1 ? kind : fmt::format("{}#{}", kind, number)) + " DRIVER_OK";
     auto transport =
         std::make_shared<virtio::VirtioPciDevice>(std::move(device), memory_, msi_sink);
+    transport->set_status_observer([this, event](uint8_t status) {
+        if ((status & VIRTIO_CONFIG_S_DRIVER_OK) != 0 &&
+            (status & VIRTIO_CONFIG_S_NEEDS_RESET) == 0) {
+            timeline_.mark_event(event);
+        }
+    });
     doorbells_.push_back(std::make_unique<VirtioDoorbells>(vm_, event_loop_, transport));
     pci_bus_->add_device(std::move(transport));
 }

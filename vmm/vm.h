@@ -7,7 +7,9 @@
 // the timeout), stops everything, and says why it stopped.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "devices/bus.h"
@@ -20,6 +22,7 @@
 #include "vmm/memory/guest_memory.h"
 #include "vmm/run_control.h"
 #include "vmm/timeline.h"
+#include "vmm/trace/kernel_log.h"
 #include "vmm/vcpu/vcpu.h"
 #include "vmm/virtio_doorbells.h"
 #include "vmm/vm_config.h"
@@ -47,6 +50,9 @@ public:
 
     StopReason run();
 
+    // The guest kernel's milestones seen on its console so far (any thread).
+    const trace::KernelLog& kernel_log() const { return kernel_log_; }
+
 private:
     void create_devices(BootInputs& inputs);
     void create_virtio_devices(BootInputs& inputs, const std::shared_ptr<pci::MsiSink>& msi_sink);
@@ -60,6 +66,12 @@ private:
 
     const VmConfig& config_;
     Timeline& timeline_;
+    // Reads printk timestamps from all console output, --trace-boot or not:
+    // a line buffer and a dozen milestones, once per console write.
+    trace::KernelLog kernel_log_;
+    // Virtio devices added per kind ("virtio-blk": 2), for naming their
+    // timeline events: the second disk is "virtio-blk#2".
+    std::map<std::string, unsigned, std::less<>> virtio_devices_of_kind_;
     RunControl control_;
     kvm::System kvm_;
     kvm::VmFd vm_;

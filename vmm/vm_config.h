@@ -49,6 +49,8 @@ struct VmConfig {
     uint32_t cpus = 1;
     bool timings = false;
     bool rng = false;  // a virtio-rng device on the PCI bus
+    // --trace-boot: where the boot trace (Chrome/Perfetto JSON) goes; empty: nowhere.
+    std::string trace_boot_path;
     std::vector<DiskConfig> disks;
     std::vector<NetConfig> nets;
     ConsoleKind console = ConsoleKind::kSerial;

@@ -1,6 +1,7 @@
 #include "vmm/cli/cli.h"
 
 #include <cstdio>
+#include <vector>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -10,6 +11,8 @@
 #include "vmm/cli/device_options.h"
 #include "vmm/cli/size.h"
 #include "vmm/common/error.h"
+#include "vmm/trace/chrome_trace.h"
+#include "vmm/trace/kernel_log.h"
 #include "vmm/vm.h"
 
 namespace berth::cli {
@@ -18,17 +21,26 @@ namespace {
 constexpr int kUsageError = 2;
 
 int run_command(const VmConfig& config) {
+    if (!config.trace_boot_path.empty()) {
+        trace::check_trace_path(config.trace_boot_path);  // bad input: before anything is made
+    }
     BootInputs inputs = load_boot_inputs(config);
     Timeline timeline;
     StopReason reason;
+    std::vector<trace::KernelMilestone> kernel_milestones;
     {
         Vm vm(config, inputs, timeline);
         reason = vm.run();
+        kernel_milestones = vm.kernel_log().milestones();
     }
     // The guest may have left the cursor mid-line.
     std::fprintf(stderr, "\r\nberth: %s\n", reason.detail.c_str());
     if (config.timings) {
         timeline.print(stderr);
+        trace::print_kernel_milestones(kernel_milestones, stderr);
+    }
+    if (!config.trace_boot_path.empty()) {
+        trace::write_boot_trace_file(config.trace_boot_path, timeline.entries(), kernel_milestones);
     }
     return reason.exit_status();
 }
@@ -82,7 +94,12 @@ int main(int argc, char** argv) {
     run->add_flag("--rng", config.rng,
                   "give the guest a virtio-rng device (entropy from the host's getrandom)");
     run->add_flag("--timings", config.timings,
-                  "when the VM stops, print its boot timeline (microseconds since Berth started)");
+                  "when the VM stops, print its boot timeline (microseconds since Berth started) "
+                  "and the guest kernel's milestones");
+    run->add_option("--trace-boot", config.trace_boot_path,
+                    "when the VM stops, write its boot timeline and the guest kernel's "
+                    "milestones to FILE as a Chrome/Perfetto trace (ui.perfetto.dev)")
+        ->type_name("FILE");
     run->add_option("--timeout", timeout_seconds, "stop the VM after this many seconds")
         ->type_name("SECONDS");
     run->footer(
