@@ -96,7 +96,7 @@ def phases_chart(folder, timeline, note):
     by_round = {}
     for row in timeline:
         by_round.setdefault(int(row["round"]), []).append((int(row["us"]), row["name"]))
-    fig, ax = plt.subplots(figsize=(11, 1.6 + 0.35 * max(len(by_round), 1)))
+    fig, ax = plt.subplots(figsize=(11, 2.4 + 0.35 * max(len(by_round), 1)))
     if not by_round:
         ax.text(0.5, 0.5, "no Berth run with a timeline", ha="center", va="center",
                 transform=ax.transAxes)

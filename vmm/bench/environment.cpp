@@ -116,6 +116,11 @@ Environment collect_environment(const std::string& kernel_path) {
     const char* sandbox = std::getenv("BERTH_IN_SANDBOX");
     std::tie(env.kvm, env.emulated) =
         describe_kvm(cpuinfo, sandbox != nullptr && std::string_view(sandbox) == "1");
+    if (env.emulated) {
+        // What the bench sees is the sandbox VM, not the machine under it.
+        env.host_cpu += " (the sandbox VM's emulated CPU)";
+        env.host_kernel += " (the sandbox VM's kernel)";
+    }
 
     const std::filesystem::path version_file =
         std::filesystem::path(kernel_path).parent_path() / "kernel-version";

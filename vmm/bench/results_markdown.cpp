@@ -40,9 +40,9 @@ const std::vector<Metric>& metrics() {
          [](const RunRecord& r) { return kib_to_mib(r.rss_kib); }},
         {"Peak PSS of the process tree", "MiB", false, true,
          [](const RunRecord& r) { return kib_to_mib(r.pss_kib); }},
-        {"CPU time of the run's cgroup (cpu.stat usage_usec)", "ms", true, false,
+        {"CPU time of the run's cgroup, cpu.stat usage_usec", "ms", true, false,
          [](const RunRecord& r) { return r.cgroup_cpu_ms; }},
-        {"Peak memory of the run's cgroup (memory.peak)", "MiB", false, false,
+        {"Peak memory of the run's cgroup, memory.peak", "MiB", false, false,
          [](const RunRecord& r) { return kib_to_mib(r.cgroup_peak_kib); }},
     };
     return kMetrics;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -256,7 +257,12 @@ int run_startup_bench(const StartupOptions& options) {
     if (!bench.cgroups) {
         report.environment.tools.emplace_back("cgroup figures", "none: " + bench.cgroups_missing);
     }
-    bench.progress_on_tty = ::isatty(STDERR_FILENO) == 1;
+    // One line rewritten in place on a terminal; whole lines elsewhere,
+    // including the sandbox, whose stderr is a serial port (a tty) that
+    // ends up in a file.
+    const char* in_sandbox = std::getenv("BERTH_IN_SANDBOX");
+    bench.progress_on_tty = ::isatty(STDERR_FILENO) == 1 &&
+                            (in_sandbox == nullptr || std::string_view(in_sandbox) != "1");
     const int rounds = options.warmup + options.runs;
     bench.runs_total = rounds * static_cast<int>(report.measured.size());
     fmt::print(stderr, "bench: {} system(s), {} warm-up + {} measured round(s); output in {}\n",

@@ -155,7 +155,7 @@ TEST(FormatResultsMarkdown, RunsFailuresAndPhases) {
                               "| guest-init-reached | 2 | 1000 | 900 | 1100 |\n"
                               "| vm-stopped | 2 | 1100 | 1000 | 1200 |\n"));
     // No run measured cgroup figures: no table for them.
-    EXPECT_THAT(md, Not(HasSubstr("memory.peak) (MiB)")));
+    EXPECT_THAT(md, Not(HasSubstr("memory.peak (MiB)")));
 }
 
 TEST(FormatResultsMarkdown, WithoutBerthThereIsNoRatio) {
