@@ -127,7 +127,8 @@ std::unique_ptr<RunCgroup> BenchCgroup::start_run(int n) {
         remove_cgroup(dir);
         return nullptr;
     }
-    return std::unique_ptr<RunCgroup>(new RunCgroup(relative, std::move(procs)));
+    UniqueFd kill(::open((dir + "cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC));
+    return std::unique_ptr<RunCgroup>(new RunCgroup(relative, std::move(procs), std::move(kill)));
 }
 
 RunCgroup::~RunCgroup() {

@@ -62,13 +62,19 @@ public:
     std::optional<uint64_t> peak_kib() const;
     // Kills every process left in run-<n> (cgroup.kill, Linux 5.14).
     void kill_all() const;
+    // run-<n>/cgroup.kill, open for writing (-1 when the kernel lacks it),
+    // for ProcessRequest::cgroup_kill_fd.
+    int kill_fd() const { return kill_.get(); }
 
 private:
     friend class BenchCgroup;
-    RunCgroup(std::string relative, UniqueFd launcher_procs)
-        : relative_(std::move(relative)), launcher_procs_(std::move(launcher_procs)) {}
+    RunCgroup(std::string relative, UniqueFd launcher_procs, UniqueFd kill)
+        : relative_(std::move(relative)),
+          launcher_procs_(std::move(launcher_procs)),
+          kill_(std::move(kill)) {}
     std::string relative_;  // "berth-bench-<pid>/run-<n>"
     UniqueFd launcher_procs_;
+    UniqueFd kill_;
 };
 
 // The usage_usec value of a cpu.stat text, in ms.

@@ -58,6 +58,26 @@ bool read_some(int fd, std::string& into) {
     return true;
 }
 
+// What the signal handler kills: the running child's process group and
+// cgroup (0 and -1 when nothing runs).
+volatile sig_atomic_t running_group = 0;
+volatile sig_atomic_t running_cgroup_kill = -1;
+volatile sig_atomic_t interrupted_by = 0;
+
+void stop_child(int signal_number) {
+    interrupted_by = signal_number;
+    const pid_t group = running_group;
+    if (group > 0) {
+        ::kill(-group, SIGKILL);
+    }
+    const int cgroup_kill = running_cgroup_kill;
+    if (cgroup_kill >= 0) {
+        [[maybe_unused]] ssize_t ignored = ::write(cgroup_kill, "1", 1);
+    }
+    // A second signal ends the bench as it would have without the handler.
+    ::signal(signal_number, SIG_DFL);
+}
+
 [[noreturn]] void child_fail(int report_fd, int stage) {
     const ChildFailure failure{stage, errno};
     [[maybe_unused]] ssize_t ignored = ::write(report_fd, &failure, sizeof failure);
@@ -122,6 +142,8 @@ ProcessOutcome run_process(const ProcessRequest& request) {
         child_fail(report_write.get(), 1);
     }
     ::setpgid(pid, pid);  // also here: no race with a kill before the child ran
+    running_group = pid;
+    running_cgroup_kill = request.cgroup_kill_fd;
     out_write.reset();
     err_write.reset();
     report_write.reset();
@@ -135,6 +157,8 @@ ProcessOutcome run_process(const ProcessRequest& request) {
     } while (got < 0 && errno == EINTR);
     if (got == static_cast<ssize_t>(sizeof failure)) {
         ::waitpid(pid, nullptr, 0);
+        running_group = 0;
+        running_cgroup_kill = -1;
         outcome.start_error = (failure.stage == 0 ? std::string("cannot join the run's cgroup: ")
                                                   : "cannot run " + request.argv[0] + ": ") +
                               std::strerror(failure.error);
@@ -242,12 +266,27 @@ ProcessOutcome run_process(const ProcessRequest& request) {
         outcome.running_ms = outcome.exit_ms;
     }
 
+    running_group = 0;
+    running_cgroup_kill = -1;
     outcome.exit_code = WIFEXITED(status)     ? WEXITSTATUS(status)
                         : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
                                               : -1;
     outcome.cpu_ms = timeval_ms(usage.ru_utime) + timeval_ms(usage.ru_stime);
     outcome.max_rss_kib = static_cast<uint64_t>(usage.ru_maxrss);
     return outcome;
+}
+
+int interrupting_signal() {
+    return interrupted_by;
+}
+
+void stop_children_on_signals() {
+    struct sigaction action {};
+    action.sa_handler = stop_child;
+    sigemptyset(&action.sa_mask);
+    for (int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+        ::sigaction(signal_number, &action, nullptr);
+    }
 }
 
 std::optional<std::string> capture_stdout(const std::vector<std::string>& argv,

@@ -19,6 +19,9 @@ struct ProcessRequest {
     // When >= 0: an open cgroup.procs file; the child writes "0" to it (moving
     // itself) before exec, so that everything it starts is in that cgroup.
     int cgroup_procs_fd = -1;
+    // When >= 0: that cgroup's open cgroup.kill, written when the bench is
+    // interrupted (stop_children_on_signals) while this request runs.
+    int cgroup_kill_fd = -1;
     // Memory samples while it runs (smaps_rollup of the process tree); off
     // for quick helper commands.
     bool sample_memory = true;
@@ -47,6 +50,17 @@ inline constexpr size_t kMaxCapture = 1 << 20;
 // stdin is /dev/null; the child leads a new process group, which a timeout
 // kills with SIGKILL.
 ProcessOutcome run_process(const ProcessRequest& request);
+
+// From now on the first SIGINT, SIGTERM or SIGHUP kills whatever
+// run_process() is running (its process group, and its cgroup when it has
+// one) and is remembered, so that the caller can clean up (a container
+// runtime killed this way leaves its container behind) and stop; a second
+// one ends this process at once. The child leads a process group of its
+// own, so a Ctrl-C on the terminal would not reach it otherwise.
+void stop_children_on_signals();
+
+// The signal that interrupted the bench, or 0.
+int interrupting_signal();
 
 // Runs a short helper command and returns its stdout, or nullopt when it
 // could not start, failed or took longer than `timeout`.

@@ -63,6 +63,25 @@ std::string timestamp_for_folder() {
     return text;
 }
 
+// argv as a shell would take it back, for the logs: words with spaces or
+// quotes in single quotes.
+std::string shell_words(const std::vector<std::string>& argv) {
+    std::string line;
+    for (const std::string& arg : argv) {
+        line += line.empty() ? "" : " ";
+        if (!arg.empty() && arg.find_first_of(" \t\n'\"\\$`*?;&|<>()") == std::string::npos) {
+            line += arg;
+            continue;
+        }
+        line += '\'';
+        for (char c : arg) {
+            line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        }
+        line += '\'';
+    }
+    return line;
+}
+
 void require_file(const fs::path& path, const std::string& what, const std::string& fix) {
     if (!fs::is_regular_file(path)) {
         throw UserError(fmt::format("{} {} not found: {}", what, path.string(), fix));
@@ -128,6 +147,7 @@ RunRecord run_once(Bench& bench, SystemKind system, int round_index, int positio
     request.running_marker = std::string(kRunningMarker);
     request.timeout = std::chrono::minutes(bench.options.run_timeout_minutes);
     request.cgroup_procs_fd = cgroup ? cgroup->launcher_procs_fd() : -1;
+    request.cgroup_kill_fd = cgroup ? cgroup->kill_fd() : -1;
 
     progress(bench, fmt::format("bench: [{}/{}] {} {}/{}: {} ...", bench.runs_done + 1,
                                 bench.runs_total, is_warmup ? "warm-up" : "round", round,
@@ -140,7 +160,7 @@ RunRecord run_once(Bench& bench, SystemKind system, int round_index, int positio
         figures = {cgroup->cpu_ms(), cgroup->peak_kib()};
     }
     RunRecord record = judge_run(system, round, position, outcome, figures);
-    if (!record.ok) {
+    if (!record.ok || interrupting_signal() != 0) {
         const auto cleanup = cleanup_command(system, launch, id);
         if (!cleanup.empty()) {
             capture_stdout(cleanup, std::chrono::seconds(30));
@@ -150,7 +170,7 @@ RunRecord run_once(Bench& bench, SystemKind system, int round_index, int positio
 
     write_text(bench.out / "logs" / (label + ".out"), outcome.out);
     write_text(bench.out / "logs" / (label + ".err"),
-               fmt::format("$ {}\n{}", fmt::join(request.argv, " "), outcome.err));
+               fmt::format("$ {}\n{}", shell_words(request.argv), outcome.err));
     ++bench.runs_done;
     if (!record.ok) {
         ++bench.failures;
@@ -272,10 +292,15 @@ int run_startup_bench(const StartupOptions& options) {
     }
 
     // --- The rounds --------------------------------------------------------------
-    for (int round = 0; round < rounds; ++round) {
+    // A Ctrl-C must not leave a VM or container running behind the bench.
+    stop_children_on_signals();
+    for (int round = 0; round < rounds && interrupting_signal() == 0; ++round) {
         const auto order = round_order(report.measured, round);
-        for (size_t i = 0; i < order.size(); ++i) {
+        for (size_t i = 0; i < order.size() && interrupting_signal() == 0; ++i) {
             RunRecord record = run_once(bench, order[i], round, static_cast<int>(i) + 1);
+            if (interrupting_signal() != 0) {
+                break;  // the interrupted run is no measurement
+            }
             if (round < options.warmup) {
                 report.failed_warmups += record.ok ? 0 : 1;
             } else {
@@ -287,6 +312,12 @@ int run_startup_bench(const StartupOptions& options) {
         std::fprintf(stderr, "\n");
     }
     fs::remove_all(bench.out / "bundles", error);
+    if (const int signal_number = interrupting_signal()) {
+        write_outputs(bench);
+        fmt::print(stderr, "bench: interrupted; the {} finished run(s) are in {}/runs.csv\n",
+                   report.records.size(), bench.out.string());
+        return 128 + signal_number;
+    }
 
     // --- Results -----------------------------------------------------------------
     write_outputs(bench);
