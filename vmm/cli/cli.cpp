@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "berth_config.h"
+#include "vmm/bench/bench_command.h"
 #include "vmm/boot_inputs.h"
 #include "vmm/cli/device_options.h"
 #include "vmm/cli/size.h"
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
         "quits, Ctrl-A Ctrl-A sends Ctrl-A. Exit status: 0 when the guest powers off, reboots or\n"
         "panics (panic=-1) or you quit; 1 on a VMM error; 2 on bad input; 124 after --timeout;\n"
         "128+N on signal N.");
+    const bench::BenchCommand bench_command = bench::add_bench_command(app);
 
     try {
         app.parse(argc, argv);
@@ -122,6 +124,9 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (bench_command.app->parsed()) {
+            return bench_command.run();
+        }
         if (run->parsed()) {
             auto memory = parse_size(memory_text);
             if (!memory || *memory == 0) {
