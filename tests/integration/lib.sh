@@ -26,6 +26,8 @@ done
 
 fail() {
     echo "FAIL: $*" >&2
+    # A Berth started in the background must not outlive the test.
+    [ -z "${berth_pid:-}" ] || kill -KILL "$berth_pid" 2>/dev/null
     for log in "$TMP"/*.out "$TMP"/*.err; do
         [ -f "$log" ] || continue
         echo "----- $log (last 40 lines)" >&2
@@ -104,6 +106,12 @@ wait_for() {
     done
 }
 
+still_running() {  # PID: alive and not a zombie waiting to be reaped
+    state=
+    { read -r _ _ state _ <"/proc/$1/stat"; } 2>/dev/null || return 1
+    [ "$state" != Z ]
+}
+
 # start_shell NAME [CMDLINE [berth run options...]]: boots the guest to its
 # interactive shell with stdin on a fifo (fd 3 writes to it); sets $berth_pid.
 start_shell() {
@@ -117,11 +125,34 @@ start_shell() {
         --cmdline "$cmdline" "$@" <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     berth_pid=$!
     exec 3>"$TMP/$name.in"
-    wait_for "$TMP/$name.out" 'Berth guest ready' "$BOOT_TIMEOUT" || fail "$name: no shell banner"
+    waited=0
+    until grep -q 'Berth guest ready' "$TMP/$name.out"; do
+        still_running "$berth_pid" || grep -q 'Berth guest ready' "$TMP/$name.out" ||
+            fail "$name: Berth exited before the shell banner"
+        [ "$waited" -lt "$BOOT_TIMEOUT" ] || fail "$name: no shell banner after $BOOT_TIMEOUT s"
+        sleep 1
+        waited=$((waited + 1))
+    done
 }
 
-finish() {  # waits for the Berth start_shell started, closes the fifo, sets STATUS
+# finish: waits for the Berth start_shell started, closes the fifo, sets
+# STATUS. Berth has been asked to stop by now (a signal, the escape, a guest
+# poweroff), so one that is still running after STOP_TIMEOUT seconds is a
+# hang: it is killed and the test fails with its logs, instead of waiting
+# for the test harness's timeout with nothing to show.
+STOP_TIMEOUT=300
+finish() {
+    waited=0
+    while still_running "$berth_pid" && [ "$waited" -lt "$STOP_TIMEOUT" ]; do
+        sleep 1
+        waited=$((waited + 1))
+    done
+    if [ "$waited" -ge "$STOP_TIMEOUT" ]; then
+        kill -KILL "$berth_pid" 2>/dev/null
+        fail "$name: Berth still running $STOP_TIMEOUT s after it was asked to stop"
+    fi
     STATUS=0
     wait "$berth_pid" || STATUS=$?
+    berth_pid=
     exec 3>&-
 }
