@@ -12,8 +12,9 @@
 #
 # Expected output:
 #   real mode: hello
-#   protected mode: CR0=0x00000011
-#   (with the other CR0 bits as KVM reports them; PE, bit 0, must be set)
+#   protected mode: CR0=0x60000011
+#   (CD and NW, bits 30 and 29, are set as after a CPU reset; ET, bit 4, is
+#   fixed to 1; PE, bit 0, is the bit this program set)
 
         .code16
         .text
