@@ -20,8 +20,11 @@ if ! command -v "$cxx" >/dev/null; then
 	exit 2
 fi
 
+# shellcheck disable=SC2054 # the commas belong to -fsanitize=
 flags=(-std=c++20 -g -O1 -Wall -Wextra -Werror -I.
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+# Device code formats its messages with fmt (libfmt-dev, as for the main build).
+libs=(-lfmt)
 
 targets=("$@")
 if ((${#targets[@]} == 0)); then
@@ -46,5 +49,5 @@ for target in "${targets[@]}"; do
 	# shellcheck disable=SC2206
 	sources=(${line#// fuzz-sources:})
 	echo "==> $out/$target"
-	"$cxx" "${flags[@]}" "$source" "${sources[@]}" -o "$out/$target"
+	"$cxx" "${flags[@]}" "$source" "${sources[@]}" "${libs[@]}" -o "$out/$target"
 done

@@ -53,6 +53,7 @@
 #include "devices/virtio/queue/chain_io.h"
 #include "devices/virtio/queue/ring_layout.h"
 #include "devices/virtio/queue/split_queue.h"
+#include "tests/fuzz/check.h"
 #include "vmm/common/unique_fd.h"
 #include "vmm/memory/guest_memory.h"
 
@@ -62,14 +63,6 @@ using berth::UniqueFd;
 using namespace berth::virtio;
 
 namespace {
-
-#define CHECK(condition)                                                                       \
-    do {                                                                                       \
-        if (!(condition)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-            std::abort();                                                                      \
-        }                                                                                      \
-    } while (0)
 
 constexpr uint64_t kLowRamSize = 0x4000;
 constexpr GuestAddress kHighRamStart{0x5000};

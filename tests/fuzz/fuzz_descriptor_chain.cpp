@@ -40,6 +40,7 @@
 #include "devices/virtio/queue/descriptor_chain.h"
 #include "devices/virtio/queue/ring_layout.h"
 #include "devices/virtio/queue/split_queue.h"
+#include "tests/fuzz/check.h"
 #include "vmm/memory/guest_memory.h"
 
 using berth::GuestAddress;
@@ -47,14 +48,6 @@ using berth::GuestMemory;
 using namespace berth::virtio;
 
 namespace {
-
-#define CHECK(condition)                                                                       \
-    do {                                                                                       \
-        if (!(condition)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-            std::abort();                                                                      \
-        }                                                                                      \
-    } while (0)
 
 constexpr uint64_t kLowRamSize = 0x1000;
 constexpr GuestAddress kHighRamStart{0x1800};

@@ -51,6 +51,7 @@
 #include "devices/virtio/net/net_tx.h"
 #include "devices/virtio/queue/chain_io.h"
 #include "devices/virtio/queue/split_queue.h"
+#include "tests/fuzz/check.h"
 #include "vmm/memory/guest_memory.h"
 
 using berth::GuestAddress;
@@ -58,14 +59,6 @@ using berth::GuestMemory;
 using namespace berth::virtio;
 
 namespace {
-
-#define CHECK(condition)                                                                       \
-    do {                                                                                       \
-        if (!(condition)) {                                                                    \
-            std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-            std::abort();                                                                      \
-        }                                                                                      \
-    } while (0)
 
 constexpr uint64_t kRamSize = 0x20000;
 constexpr size_t kHeaderSize = 6;
