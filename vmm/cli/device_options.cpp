@@ -119,14 +119,15 @@ NetConfig parse_net_option(std::string_view text) {
     for (std::string_view part : split_commas(text)) {
         const auto [key, value] = split_key_value(part);
         if (key == "tap" && value) {
-            // The kernel's interface names: 1 to IFNAMSIZ-1 bytes, no '/' or
-            // blanks (dev_valid_name()).
+            // The kernel's interface names: 1 to IFNAMSIZ-1 bytes, no '/', ':'
+            // or white space as isspace() has it (dev_valid_name()), so a
+            // newline is refused here too, not only when the tap is opened.
             if (value->empty() || value->size() >= IFNAMSIZ ||
-                value->find_first_of("/ \t:") != std::string_view::npos || *value == "." ||
+                value->find_first_of("/: \t\n\v\f\r") != std::string_view::npos || *value == "." ||
                 *value == "..") {
                 throw UserError(fmt::format(
                     "--net {}: '{}' is not a valid interface name (1 to {} characters, no '/', ':' "
-                    "or blanks)",
+                    "or white space)",
                     text, *value, IFNAMSIZ - 1));
             }
             net.tap_name = std::string(*value);

@@ -52,6 +52,14 @@ TEST(NetOption, RefusesBadNamesAndAddresses) {
     EXPECT_EQ(parse_net_option("tap=0123456789abcde").tap_name.size(), 15u);  // IFNAMSIZ - 1
 }
 
+// Found by tests/fuzz/fuzz_cli_options: the kernel's dev_valid_name() refuses
+// every isspace() character, not only blanks and tabs.
+TEST(NetOption, RefusesWhiteSpaceTheKernelRefuses) {
+    for (const char* text : {"tap=ta\n", "tap=a\rb", "tap=\va", "tap=a\f", "tap=a b", "tap=a\tb"}) {
+        EXPECT_THROW(parse_net_option(text), UserError) << text;
+    }
+}
+
 TEST(ConsoleOption, SerialOrVirtio) {
     EXPECT_EQ(parse_console_option("serial"), ConsoleKind::kSerial);
     EXPECT_EQ(parse_console_option("virtio"), ConsoleKind::kVirtio);
