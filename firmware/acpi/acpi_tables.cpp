@@ -74,6 +74,12 @@ void validate(const AcpiConfig& config, GuestAddress base) {
     if (config.ioapic_address > UINT32_MAX) {
         throw std::invalid_argument("the MADT's IOAPIC address is 32 bits");
     }
+    // The _CRS memory descriptor holds a 32-bit minimum, maximum and length:
+    // an empty window or one past 4 GiB would read maximum < minimum.
+    if (config.pci && (config.pci->mmio_size == 0 ||
+                       uint64_t{config.pci->mmio_start} + config.pci->mmio_size > (1ull << 32))) {
+        throw std::invalid_argument("the PCI memory window must be non-empty and below 4 GiB");
+    }
     if (base.value() % kRsdpAlignment != 0) {
         throw std::invalid_argument("the RSDP (first in the ACPI image) must be 16-byte aligned");
     }

@@ -46,7 +46,8 @@ struct AcpiTables {
 // Lays the tables out for guest-physical address `base` (16-byte aligned,
 // image below 4 GiB). The RSDP comes first, so at base = 0xE0000 a BIOS-area
 // scan finds it too. Throws std::invalid_argument when the configuration is
-// out of range (cpu_count 0 or > 254, sci_irq > 15, s5_sleep_type > 7),
+// out of range (cpu_count 0 or > 254, sci_irq > 15, s5_sleep_type > 7, an
+// IOAPIC above 4 GiB, a PCI window that is empty or reaches past 4 GiB),
 // `base` is misaligned, or the image would not fit in `max_size` bytes.
 AcpiTables build_acpi_tables(const AcpiConfig& config, GuestAddress base, uint64_t max_size);
 

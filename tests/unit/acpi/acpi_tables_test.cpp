@@ -367,5 +367,19 @@ TEST(AcpiTables, RefusesBadPlacementAndFields) {
                  std::invalid_argument);
 }
 
+// Found by tests/fuzz/fuzz_acpi_tables: a PCI window that is empty or runs
+// past 4 GiB gave a _CRS descriptor whose maximum lay below its minimum.
+TEST(AcpiTables, RefusesAnEmptyOrWrappingPciWindow) {
+    auto build = [](uint32_t start, uint32_t size) {
+        auto config = default_acpi_config(1);
+        config.pci = AcpiConfig::PciHostBridge{start, size};
+        return build_acpi_tables(config, layout::kAcpiStart, layout::kAcpiSize);
+    };
+    EXPECT_THROW(build(0xe000'0000, 0), std::invalid_argument);
+    EXPECT_THROW(build(0xfe00, 0xffff'2002), std::invalid_argument);
+    EXPECT_THROW(build(0xf000'0000, 0x1000'0001), std::invalid_argument);
+    EXPECT_NO_THROW(build(0xf000'0000, 0x1000'0000));  // ends at 4 GiB exactly
+}
+
 }  // namespace
 }  // namespace berth::acpi
