@@ -55,6 +55,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -89,10 +90,16 @@ constexpr uint16_t kCommandWritable = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_
 constexpr uint64_t kMsiWindowMask = 0xffff'ffff'fff0'0000;  // Intel SDM 11.11.1: 0xFEEx_xxxx
 constexpr uint64_t kMsiWindow = 0xfee0'0000;
 
+constexpr size_t kSlots = 3;        // the host bridge, A and B
+constexpr size_t kMaxVectors = 64;  // per function
+
 using Config = std::array<uint8_t, ConfigSpace::kSize>;
+// Fixed sizes: a step allocates nothing, which under ASan is most of its cost.
+using Configs = std::array<Config, kSlots>;
+using Pending = std::array<std::bitset<kMaxVectors>, kSlots>;
 using Message = std::pair<uint64_t, uint32_t>;
 
-uint64_t le(std::span<const uint8_t> bytes) {
+NO_COVERAGE uint64_t le(std::span<const uint8_t> bytes) {
     uint64_t value = 0;
     for (size_t i = 0; i < bytes.size() && i < 8; ++i) {
         value |= uint64_t{bytes[i]} << (8 * i);
@@ -100,13 +107,13 @@ uint64_t le(std::span<const uint8_t> bytes) {
     return value;
 }
 
-void put_le(std::span<uint8_t> bytes, uint64_t value) {
+NO_COVERAGE void put_le(std::span<uint8_t> bytes, uint64_t value) {
     for (size_t i = 0; i < bytes.size(); ++i) {
         bytes[i] = static_cast<uint8_t>(value >> (8 * i));
     }
 }
 
-bool all_ones(std::span<const uint8_t> bytes) {
+NO_COVERAGE bool all_ones(std::span<const uint8_t> bytes) {
     return std::all_of(bytes.begin(), bytes.end(), [](uint8_t byte) { return byte == 0xff; });
 }
 
@@ -155,7 +162,7 @@ struct Slot {
     uint8_t msix_capability = 0;
     std::vector<ShadowEntry> table;
 
-    std::optional<BarSpec> bar(unsigned index) const {
+    NO_COVERAGE std::optional<BarSpec> bar(unsigned index) const {
         if (layout) {
             for (const auto& [at, spec] : layout->bars) {
                 if (at == index) {
@@ -167,12 +174,12 @@ struct Slot {
     }
 };
 
-void set_bits(Config& mask, unsigned offset, unsigned size, uint64_t bits) {
+NO_COVERAGE void set_bits(Config& mask, unsigned offset, unsigned size, uint64_t bits) {
     put_le(std::span(mask).subspan(offset, size), bits);
 }
 
 // §6.2.2-§6.2.5 and §6.8.2.3, from the spec rather than from ConfigSpace's masks.
-Config writable_bits(const Slot& slot) {
+NO_COVERAGE Config writable_bits(const Slot& slot) {
     Config mask{};
     set_bits(mask, PCI_COMMAND, 2, kCommandWritable);
     mask[PCI_CACHE_LINE_SIZE] = 0xff;
@@ -204,7 +211,7 @@ Config writable_bits(const Slot& slot) {
 }
 
 // pci_find_capability(): the list must be well formed.
-uint8_t find_msix(const Config& config) {
+NO_COVERAGE uint8_t find_msix(const Config& config) {
     uint8_t position = config[PCI_CAPABILITY_LIST];
     for (int ttl = 48; position != 0; --ttl) {
         CHECK(ttl > 0 && position >= 0x40 && position % 4 == 0);
@@ -219,9 +226,9 @@ uint8_t find_msix(const Config& config) {
 class Machine {
 public:
     Machine(uint16_t vectors_a, uint16_t vectors_b) {
-        slots_.push_back(Slot{.number = PciBus::kHostBridgeSlot});
-        add(kLayoutA, "fuzz-a", vectors_a);
-        add(kLayoutB, "fuzz-b", vectors_b);
+        slots_[0] = Slot{.number = PciBus::kHostBridgeSlot};
+        slots_[1] = add(kLayoutA, "fuzz-a", vectors_a);
+        slots_[2] = add(kLayoutB, "fuzz-b", vectors_b);
         for (Slot& slot : slots_) {
             slot.initial = config(slot);
             slot.msix_capability = find_msix(slot.initial);
@@ -234,14 +241,14 @@ public:
     void step(std::span<const uint8_t> step);
 
 private:
-    void add(const FunctionLayout& layout, const char* name, uint16_t vectors) {
+    Slot add(const FunctionLayout& layout, const char* name, uint16_t vectors) {
         auto function =
             std::make_shared<PciFunction>(name, layout.bars, vectors, layout.placement, sink_);
         const unsigned number = bus_->add_device(function);
-        slots_.push_back(Slot{.number = number,
-                              .function = function,
-                              .layout = &layout,
-                              .table = std::vector<ShadowEntry>(vectors)});
+        return Slot{.number = number,
+                    .function = function,
+                    .layout = &layout,
+                    .table = std::vector<ShadowEntry>(vectors)};
     }
 
     NO_COVERAGE Config config(const Slot& slot) {
@@ -249,10 +256,10 @@ private:
         bus_->config_read(0, static_cast<uint8_t>(slot.number), 0, 0, bytes);
         return bytes;
     }
-    NO_COVERAGE std::vector<Config> configs() {
-        std::vector<Config> all;
-        for (const Slot& slot : slots_) {
-            all.push_back(config(slot));
+    NO_COVERAGE Configs configs() {
+        Configs all;
+        for (size_t s = 0; s < kSlots; ++s) {
+            all[s] = config(slots_[s]);
         }
         return all;
     }
@@ -263,7 +270,7 @@ private:
     };
     std::optional<Target> data_target(uint64_t port, size_t size) const;
     void port_access(uint64_t port, std::span<uint8_t> bytes, bool write);
-    void check_config_write(const std::vector<Config>& before, std::optional<Target> target,
+    void check_config_write(const Configs& before, std::optional<Target> target,
                             std::span<const uint8_t> value);
     void bar_access(bool io, uint64_t address, std::span<uint8_t> bytes, bool write);
     void check_msix_access(Slot& slot, unsigned bar, uint64_t offset,
@@ -271,9 +278,8 @@ private:
     void notify(Slot& slot, uint16_t vector);
     uint64_t bar_register(const Config& config, unsigned index, BarKind kind) const;
     void check_decoding(const Slot* written);
-    void check_msix(const std::vector<std::vector<bool>>& pending_before,
-                    std::vector<Message> expected);
-    std::vector<std::vector<bool>> pending() const;
+    void check_msix(const Pending& pending_before, std::vector<Message> expected);
+    Pending pending() const;
 
     devices::Bus mmio_{"mmio"};
     devices::Bus io_{"io"};
@@ -282,7 +288,7 @@ private:
     std::shared_ptr<PciBus> bus_ = std::make_shared<PciBus>(mmio_, io_, windows_);
     ConfigPorts ports_{bus_};
     std::shared_ptr<RecordingSink> sink_ = std::make_shared<RecordingSink>();
-    std::vector<Slot> slots_;
+    std::array<Slot, kSlots> slots_;
     uint32_t latch_ = 0;  // what CONFIG_ADDRESS should hold
 };
 
@@ -310,7 +316,7 @@ NO_COVERAGE std::optional<Machine::Target> Machine::data_target(uint64_t port, s
 }
 
 NO_COVERAGE void Machine::port_access(uint64_t port, std::span<uint8_t> bytes, bool write) {
-    const std::vector<Config> before = configs();
+    const Configs before = configs();
     const auto pending_before = pending();
     if (port == 0 && bytes.size() == 4) {  // CONFIG_ADDRESS itself
         if (write) {
@@ -341,8 +347,7 @@ NO_COVERAGE void Machine::port_access(uint64_t port, std::span<uint8_t> bytes, b
     check_msix(pending_before, {});
 }
 
-NO_COVERAGE void Machine::check_config_write(const std::vector<Config>& before,
-                                             std::optional<Target> target,
+NO_COVERAGE void Machine::check_config_write(const Configs& before, std::optional<Target> target,
                                              std::span<const uint8_t> value) {
     for (size_t s = 0; s < slots_.size(); ++s) {
         const Slot& slot = slots_[s];
@@ -378,7 +383,7 @@ NO_COVERAGE uint64_t Machine::bar_register(const Config& config, unsigned index,
     return 0;
 }
 
-bool fits(uint64_t address, uint64_t size, const AddressWindow& window) {
+NO_COVERAGE bool fits(uint64_t address, uint64_t size, const AddressWindow& window) {
     return address >= window.start && address - window.start <= window.size &&
            size <= window.size - (address - window.start);
 }
@@ -387,19 +392,16 @@ struct Range {
     uint64_t start;
     uint64_t size;
     bool io;
-    bool overlaps(const Range& other) const {
+    NO_COVERAGE bool overlaps(const Range& other) const {
         return io == other.io && start < other.start + other.size && other.start < start + size;
     }
 };
 
 NO_COVERAGE void Machine::check_decoding(const Slot* written) {
-    std::vector<Range> decoded;
-    struct Candidate {
-        Range range;
-        unsigned slot;
-        unsigned bar;
-    };
-    std::vector<Candidate> undecoded;  // could be decoded, and are not
+    std::array<Range, kSlots * 6> decoded;
+    size_t decoded_count = 0;
+    std::array<Range, 6> undecoded;  // could be decoded, and are not
+    size_t undecoded_count = 0;
     for (const Slot& slot : slots_) {
         const Config bytes = config(slot);
         const uint16_t command =
@@ -418,21 +420,21 @@ NO_COVERAGE void Machine::check_decoding(const Slot* written) {
             const bool in_window = fits(address, spec->size, io ? windows_.io : windows_.mmio);
             if (mapping) {
                 CHECK(enabled && in_window && *mapping == address);
-                decoded.push_back({address, spec->size, io});
+                decoded[decoded_count++] = {address, spec->size, io};
             } else if (enabled && in_window && &slot == written) {
-                undecoded.push_back({{address, spec->size, io}, slot.number, bar});
+                undecoded[undecoded_count++] = {address, spec->size, io};
             }
         }
     }
-    for (size_t i = 0; i < decoded.size(); ++i) {
-        for (size_t j = i + 1; j < decoded.size(); ++j) {
+    for (size_t i = 0; i < decoded_count; ++i) {
+        for (size_t j = i + 1; j < decoded_count; ++j) {
             CHECK(!decoded[i].overlaps(decoded[j]));
         }
     }
     // Right after a write, a BAR that fits and meets no decoded one is decoded.
-    for (const Candidate& candidate : undecoded) {
-        CHECK(std::any_of(decoded.begin(), decoded.end(),
-                          [&](const Range& other) { return candidate.range.overlaps(other); }));
+    for (size_t i = 0; i < undecoded_count; ++i) {
+        CHECK(std::any_of(decoded.begin(), decoded.begin() + decoded_count,
+                          [&](const Range& other) { return undecoded[i].overlaps(other); }));
     }
 }
 
@@ -543,12 +545,11 @@ NO_COVERAGE void Machine::check_msix_access(Slot& slot, unsigned bar, uint64_t o
     }
 }
 
-NO_COVERAGE std::vector<std::vector<bool>> Machine::pending() const {
-    std::vector<std::vector<bool>> all;
-    for (const Slot& slot : slots_) {
-        all.emplace_back();
-        for (uint16_t v = 0; v < slot.table.size(); ++v) {
-            all.back().push_back(slot.function->msix().vector(v)->pending);
+NO_COVERAGE Pending Machine::pending() const {
+    Pending all;
+    for (size_t s = 0; s < kSlots; ++s) {
+        for (uint16_t v = 0; v < slots_[s].table.size(); ++v) {
+            all[s][v] = slots_[s].function->msix().vector(v)->pending;
         }
     }
     return all;
@@ -557,8 +558,7 @@ NO_COVERAGE std::vector<std::vector<bool>> Machine::pending() const {
 // The MSI-X state after a step, against the shadow table and the capability's
 // control bits. A vector whose Pending bit cleared must have sent its message
 // (unless its address is bad); `expected` holds any other the step sent.
-NO_COVERAGE void Machine::check_msix(const std::vector<std::vector<bool>>& pending_before,
-                                     std::vector<Message> expected) {
+NO_COVERAGE void Machine::check_msix(const Pending& pending_before, std::vector<Message> expected) {
     for (size_t s = 0; s < slots_.size(); ++s) {
         const Slot& slot = slots_[s];
         if (!slot.function) {
@@ -665,8 +665,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < kHeaderSize) {
         return 0;
     }
-    Machine machine(static_cast<uint16_t>(data[0] % 64 + 1),
-                    static_cast<uint16_t>(data[1] % 64 + 1));
+    Machine machine(static_cast<uint16_t>(data[0] % kMaxVectors + 1),
+                    static_cast<uint16_t>(data[1] % kMaxVectors + 1));
     const std::span input(data + kHeaderSize, size - kHeaderSize);
     for (size_t step = 0; step < kMaxSteps && (step + 1) * kStepSize <= input.size(); ++step) {
         machine.step(input.subspan(step * kStepSize, kStepSize));
