@@ -17,7 +17,8 @@ constexpr uint32_t kNotifyWriteLength = 2;
 }  // namespace
 
 VirtioDoorbells::VirtioDoorbells(const kvm::VmFd& vm, EventLoop& loop,
-                                 std::shared_ptr<virtio::VirtioPciDevice> device)
+                                 std::shared_ptr<virtio::VirtioPciDevice> device,
+                                 trace::DeliveryCounters* deliveries)
     : vm_(vm), loop_(loop), device_(device) {
     for (const auto& [offset, queue] : device->notify_offsets()) {
         UniqueFd fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -26,9 +27,14 @@ VirtioDoorbells::VirtioDoorbells(const kvm::VmFd& vm, EventLoop& loop,
         }
         const int raw_fd = fd.get();
         // The device outlives the loop's handlers: the VM stops the loop first.
-        loop_.add(raw_fd, [raw_fd, queue = queue, device = device.get()] {
+        loop_.add(raw_fd, [raw_fd, queue = queue, device = device.get(), deliveries] {
+            // The eventfd's counter: how many guest kicks KVM signalled
+            // since the last read, none of which made the vCPU exit.
             uint64_t kicks = 0;
             if (read(raw_fd, &kicks, sizeof(kicks)) == sizeof(kicks)) {
+                if (deliveries != nullptr) {
+                    deliveries->ioeventfd(kicks);
+                }
                 device->notify(queue);
             }
         });

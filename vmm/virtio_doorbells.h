@@ -15,6 +15,7 @@
 #include "vmm/common/unique_fd.h"
 #include "vmm/event_loop.h"
 #include "vmm/kvm/vm_fd.h"
+#include "vmm/trace/exit_deliveries.h"
 
 namespace berth {
 
@@ -22,8 +23,11 @@ class VirtioDoorbells {
 public:
     // Creates one eventfd per queue, registers it with `loop`, and installs
     // the device's BAR observer; call before the device goes on the PCI bus.
+    // `deliveries` (--stats; may be null, and must outlive the loop's
+    // handlers) counts the kicks that arrive.
     VirtioDoorbells(const kvm::VmFd& vm, EventLoop& loop,
-                    std::shared_ptr<virtio::VirtioPciDevice> device);
+                    std::shared_ptr<virtio::VirtioPciDevice> device,
+                    trace::DeliveryCounters* deliveries = nullptr);
     // Detaches from the device and the loop; only once no vCPU runs.
     ~VirtioDoorbells();
     VirtioDoorbells(const VirtioDoorbells&) = delete;

@@ -33,6 +33,7 @@
 #include "vmm/console/console_input.h"
 #include "vmm/console/raw_terminal.h"
 #include "vmm/layout.h"
+#include "vmm/trace/kvm_binary_stats.h"
 #include "vmm/vcpu/boot_msrs.h"
 #include "vmm/vcpu/cpuid.h"
 #include "vmm/vcpu/lapic.h"
@@ -41,23 +42,35 @@ namespace berth {
 namespace {
 
 // An ISA interrupt line of the in-kernel irqchip (PIC + IOAPIC pin).
+// `deliveries` counts the calls with --stats (null otherwise).
 class KvmIrqLine : public devices::IrqLine {
 public:
-    KvmIrqLine(const kvm::VmFd& vm, uint32_t irq) : vm_(vm), irq_(irq) {}
-    void set_level(bool high) override { vm_.set_irq_line(irq_, high); }
+    KvmIrqLine(const kvm::VmFd& vm, uint32_t irq, trace::DeliveryCounters* deliveries)
+        : vm_(vm), irq_(irq), deliveries_(deliveries) {}
+    void set_level(bool high) override {
+        vm_.set_irq_line(irq_, high);
+        if (deliveries_ != nullptr) {
+            deliveries_->irq_line(high);
+        }
+    }
 
 private:
     const kvm::VmFd& vm_;
     uint32_t irq_;
+    trace::DeliveryCounters* deliveries_;
 };
 
 // MSI-X messages from PCI devices, injected with KVM_SIGNAL_MSI.
 class KvmMsiSink : public pci::MsiSink {
 public:
-    explicit KvmMsiSink(const kvm::VmFd& vm) : vm_(vm) {}
+    KvmMsiSink(const kvm::VmFd& vm, trace::DeliveryCounters* deliveries)
+        : vm_(vm), deliveries_(deliveries) {}
     void send_msi(uint64_t address, uint32_t data) override {
         try {
-            vm_.signal_msi(address, data);
+            const bool delivered = vm_.signal_msi(address, data);
+            if (deliveries_ != nullptr) {
+                deliveries_->msi(delivered);
+            }
         } catch (const SystemError& error) {
             std::fprintf(stderr, "berth: %s\n", error.what());  // the interrupt is lost, not the VM
         }
@@ -65,6 +78,7 @@ public:
 
 private:
     const kvm::VmFd& vm_;
+    trace::DeliveryCounters* deliveries_;
 };
 
 kvm::System open_kvm(const VmConfig& config) {
@@ -82,6 +96,8 @@ kvm::System open_kvm(const VmConfig& config) {
 Vm::Vm(const VmConfig& config, BootInputs& inputs, Timeline& timeline)
     : config_(config),
       timeline_(timeline),
+      exit_tracer_(config.trace_exits ? trace::ExitTracer::to_stderr(*config.trace_exits)
+                                      : nullptr),
       kvm_(open_kvm(config)),
       vm_(kvm_.create_vm()),
       memory_(GuestMemory::create(x86_ram_ranges(config.memory_size))) {
@@ -154,7 +170,7 @@ void Vm::write_console_output(std::span<const uint8_t> bytes) {
 
 void Vm::create_devices(BootInputs& inputs) {
     uart_ = std::make_shared<devices::Uart16550>(
-        std::make_shared<KvmIrqLine>(vm_, layout::kCom1Irq),
+        std::make_shared<KvmIrqLine>(vm_, layout::kCom1Irq, delivery_counters()),
         [this](std::span<const uint8_t> bytes) { write_console_output(bytes); });
     io_bus_.insert(layout::kCom1Port, 8, uart_);
     io_bus_.insert(layout::kRtcPortStart, 2, std::make_shared<devices::CmosRtc>());
@@ -174,7 +190,7 @@ void Vm::create_devices(BootInputs& inputs) {
                         {layout::kPciIoStart, layout::kPciIoSize}});
     io_bus_.insert(layout::kPciConfigPortStart, layout::kPciConfigPortSize,
                    std::make_shared<pci::ConfigPorts>(pci_bus_));
-    create_virtio_devices(inputs, std::make_shared<KvmMsiSink>(vm_));
+    create_virtio_devices(inputs, std::make_shared<KvmMsiSink>(vm_, delivery_counters()));
     mmio_bus_.insert(layout::kBootMarkerStart.value(), layout::kBootMarkerSize,
                      std::make_shared<devices::BootMarker>([this](uint64_t, uint64_t) {
                          timeline_.mark(Milestone::kGuestInitReached);
@@ -224,7 +240,8 @@ void Vm::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
             timeline_.mark_event(event);
         }
     });
-    doorbells_.push_back(std::make_unique<VirtioDoorbells>(vm_, event_loop_, transport));
+    doorbells_.push_back(
+        std::make_unique<VirtioDoorbells>(vm_, event_loop_, transport, delivery_counters()));
     pci_bus_->add_device(std::move(transport));
 }
 
@@ -256,7 +273,8 @@ void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
     const auto supported_cpuid = kvm_.supported_cpuid();
     const auto msrs = vcpu::boot_msrs();
     const size_t run_size = static_cast<size_t>(kvm_.vcpu_mmap_size());
-    vcpu::VcpuContext context{io_bus_, mmio_bus_, control_, timeline_};
+    vcpu::VcpuContext context{io_bus_,   mmio_bus_,          control_,
+                              timeline_, exit_tracer_.get(), config_.collect_stats()};
 
     for (uint32_t id = 0; id < config_.cpus; ++id) {
         auto fd = vm_.create_vcpu(id);
@@ -280,6 +298,30 @@ void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
         }
         vcpus_.push_back(std::make_unique<vcpu::Vcpu>(id, std::move(fd), run_size, context));
     }
+}
+
+trace::DeliveryCounters* Vm::delivery_counters() {
+    return config_.collect_stats() ? &deliveries_ : nullptr;
+}
+
+// KVM's own counters for the VM and each vCPU, while their fds are still open.
+trace::KvmStatsReport Vm::read_kvm_stats() const {
+    trace::KvmStatsReport report;
+    if (kvm_.check_extension(KVM_CAP_BINARY_STATS_FD) <= 0) {
+        report.reason = "this kernel has no KVM_CAP_BINARY_STATS_FD (Linux 5.14 or newer has it)";
+        return report;
+    }
+    try {
+        report.vm = trace::read_kvm_stats(vm_.open_stats().get());
+        for (const auto& vcpu : vcpus_) {
+            report.vcpus.push_back(trace::read_kvm_stats(vcpu->fd().open_stats().get()));
+        }
+        report.available = true;
+    } catch (const std::exception& error) {
+        report = trace::KvmStatsReport{};
+        report.reason = error.what();
+    }
+    return report;
 }
 
 StopReason Vm::run() {
@@ -310,6 +352,11 @@ StopReason Vm::run() {
     console::ConsoleInput input(STDIN_FILENO, console_input_target(), control_);
     input.start();
     event_loop_.start();
+    // Time zero of --trace-exits and --stats: the vCPUs start now.
+    const uint64_t started_ns = trace::monotonic_ns();
+    if (exit_tracer_) {
+        exit_tracer_->set_origin(started_ns);
+    }
     for (auto& vcpu : vcpus_) {
         vcpu->start();
     }
@@ -361,6 +408,25 @@ StopReason Vm::run() {
     }
     for (auto& vcpu : vcpus_) {
         vcpu->join();
+    }
+    const uint64_t stopped_ns = trace::monotonic_ns();
+    if (exit_tracer_) {
+        exit_tracer_->finish();
+    }
+    if (config_.collect_stats()) {
+        trace::ExitReport report;
+        report.vm_seconds = static_cast<double>(stopped_ns - started_ns) / 1e9;
+        for (const auto& vcpu : vcpus_) {
+            report.vcpus.push_back(*vcpu->stats());
+        }
+        report.deliveries = deliveries_.snapshot();
+        report.kvm = read_kvm_stats();
+        if (exit_tracer_) {
+            report.trace = trace::TraceSummary{
+                exit_tracer_->lines_shown(), exit_tracer_->exits_not_shown(),
+                exit_tracer_->limits().lines_per_second, exit_tracer_->limits().burst};
+        }
+        exit_report_ = std::move(report);
     }
     uart_->close_input();
     if (virtio_console_) {

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@
 #include "vmm/memory/guest_memory.h"
 #include "vmm/run_control.h"
 #include "vmm/timeline.h"
+#include "vmm/trace/exit_deliveries.h"
+#include "vmm/trace/exit_stats_report.h"
+#include "vmm/trace/exit_tracer.h"
 #include "vmm/trace/kernel_log.h"
 #include "vmm/vcpu/vcpu.h"
 #include "vmm/virtio_doorbells.h"
@@ -53,6 +57,10 @@ public:
     // The guest kernel's milestones seen on its console so far (any thread).
     const trace::KernelLog& kernel_log() const { return kernel_log_; }
 
+    // With --stats or --stats-json: what the exits added up to, once run()
+    // has returned; null otherwise.
+    const trace::ExitReport* exit_report() const { return exit_report_ ? &*exit_report_ : nullptr; }
+
 private:
     void create_devices(BootInputs& inputs);
     void create_virtio_devices(BootInputs& inputs, const std::shared_ptr<pci::MsiSink>& msi_sink);
@@ -63,6 +71,9 @@ private:
     void create_vcpus(const boot::LinuxBootInfo& boot_info);
     void write_console_output(std::span<const uint8_t> bytes);
     StopReason wait_for_stop();
+    // Null unless statistics are on, so that nobody counts for nothing.
+    trace::DeliveryCounters* delivery_counters();
+    trace::KvmStatsReport read_kvm_stats() const;
 
     const VmConfig& config_;
     Timeline& timeline_;
@@ -73,6 +84,10 @@ private:
     // timeline events: the second disk is "virtio-blk#2".
     std::map<std::string, unsigned, std::less<>> virtio_devices_of_kind_;
     RunControl control_;
+    // The exit observatory; declared before everything that reports to it.
+    std::unique_ptr<trace::ExitTracer> exit_tracer_;
+    trace::DeliveryCounters deliveries_;
+    std::optional<trace::ExitReport> exit_report_;
     kvm::System kvm_;
     kvm::VmFd vm_;
     GuestMemory memory_;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "vmm/trace/exit_filter.h"
+
 namespace berth {
 
 inline constexpr uint64_t kMiB = 1024 * 1024;
@@ -51,6 +53,12 @@ struct VmConfig {
     bool rng = false;  // a virtio-rng device on the PCI bus
     // --trace-boot: where the boot trace (Chrome/Perfetto JSON) goes; empty: nowhere.
     std::string trace_boot_path;
+    // The exit observatory (docs/exit-observatory.md). --trace-exits[=FILTER]:
+    // which exits to print as they happen (nullopt: none).
+    std::optional<trace::ExitFilter> trace_exits;
+    bool stats = false;           // --stats: print exit statistics when the VM stops
+    std::string stats_json_path;  // --stats-json FILE: write them as JSON (empty: nowhere)
+    bool collect_stats() const { return stats || !stats_json_path.empty(); }
     std::vector<DiskConfig> disks;
     std::vector<NetConfig> nets;
     ConsoleKind console = ConsoleKind::kSerial;

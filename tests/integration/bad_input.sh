@@ -72,6 +72,12 @@ refuse net-no-tap 'no tap' $(run --net mac=52:54:00:12:34:56)
 refuse net-bad-mac 'not a unicast address' $(run --net tap=tap0,mac=01:00:5e:00:00:01)
 refuse net-bad-name 'not a valid interface name' $(run --net tap=a/b)
 refuse console-kind 'must be serial' $(run --console hvc0)
+# The exit observatory: a bad --trace-exits filter, a --stats-json that cannot be written.
+refuse trace-exits-term "unknown term 'bogus'" $(run --trace-exits=io,bogus)
+refuse trace-exits-range 'ends before it starts' $(run --trace-exits=port=0x3ff-0x3f8)
+refuse trace-exits-port 'goes past 0xffff' $(run --trace-exits=port=0x10000)
+refuse stats-json-directory 'stats-json .* is a directory' $(run --stats-json "$TMP")
+refuse stats-json-no-dir 'is not a directory' $(run --stats-json /nonexistent/stats.json)
 refuse unknown-option 'berth --help' run --kernel "$KERNEL" --frobnicate
 refuse no-kernel-option 'kernel' run
 echo "ok: every bad input refused with one line and status 2"

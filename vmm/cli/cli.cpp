@@ -1,6 +1,7 @@
 #include "vmm/cli/cli.h"
 
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -13,6 +14,8 @@
 #include "vmm/cli/size.h"
 #include "vmm/common/error.h"
 #include "vmm/trace/chrome_trace.h"
+#include "vmm/trace/exit_filter.h"
+#include "vmm/trace/exit_stats_report.h"
 #include "vmm/trace/kernel_log.h"
 #include "vmm/vm.h"
 
@@ -22,17 +25,25 @@ namespace {
 constexpr int kUsageError = 2;
 
 int run_command(const VmConfig& config) {
+    // Bad input: found before anything is made.
     if (!config.trace_boot_path.empty()) {
-        trace::check_trace_path(config.trace_boot_path);  // bad input: before anything is made
+        trace::check_trace_path(config.trace_boot_path);
+    }
+    if (!config.stats_json_path.empty()) {
+        trace::check_trace_path(config.stats_json_path, "--stats-json");
     }
     BootInputs inputs = load_boot_inputs(config);
     Timeline timeline;
     StopReason reason;
     std::vector<trace::KernelMilestone> kernel_milestones;
+    std::optional<trace::ExitReport> exit_report;
     {
         Vm vm(config, inputs, timeline);
         reason = vm.run();
         kernel_milestones = vm.kernel_log().milestones();
+        if (vm.exit_report() != nullptr) {
+            exit_report = *vm.exit_report();
+        }
     }
     // The guest may have left the cursor mid-line.
     std::fprintf(stderr, "\r\nberth: %s\n", reason.detail.c_str());
@@ -42,6 +53,12 @@ int run_command(const VmConfig& config) {
     }
     if (!config.trace_boot_path.empty()) {
         trace::write_boot_trace_file(config.trace_boot_path, timeline.entries(), kernel_milestones);
+    }
+    if (exit_report && config.stats) {
+        trace::print_exit_report(*exit_report, stderr);
+    }
+    if (exit_report && !config.stats_json_path.empty()) {
+        trace::write_exit_report_file(config.stats_json_path, *exit_report);
     }
     return reason.exit_status();
 }
@@ -59,6 +76,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> disk_texts;
     std::vector<std::string> net_texts;
     std::string console_text = "serial";
+    std::string trace_exits_text;
 
     CLI::App* run = app.add_subcommand("run", "Boot a Linux kernel (bzImage) in a new VM");
     run->add_option("-k,--kernel", config.kernel_path,
@@ -101,6 +119,20 @@ int main(int argc, char** argv) {
                     "when the VM stops, write its boot timeline and the guest kernel's "
                     "milestones to FILE as a Chrome/Perfetto trace (ui.perfetto.dev)")
         ->type_name("FILE");
+    run->add_option("--trace-exits", trace_exits_text,
+                    "print each VM exit on stderr as it happens, at most 2000 lines/s; FILTER: "
+                    "comma-separated reasons (io, mmio, hlt, shutdown, system-event, intr, ...), "
+                    "port=A[-B], addr=A[-B], device=NAME; same kind OR'ed, kinds AND'ed")
+        ->type_name("[=FILTER]")
+        ->expected(0, 1)
+        ->allow_extra_args(false);
+    run->add_flag("--stats", config.stats,
+                  "when the VM stops, print its exit statistics: exits by reason, time in user "
+                  "space per exit, hottest ports and MMIO addresses, KVM's own counters");
+    run->add_option("--stats-json", config.stats_json_path,
+                    "when the VM stops, write the exit statistics to FILE as JSON "
+                    "(docs/exit-stats.schema.json)")
+        ->type_name("FILE");
     run->add_option("--timeout", timeout_seconds, "stop the VM after this many seconds")
         ->type_name("SECONDS");
     run->footer(
@@ -142,6 +174,9 @@ int main(int argc, char** argv) {
                 config.nets.push_back(parse_net_option(text));
             }
             config.console = parse_console_option(console_text);
+            if (run->count("--trace-exits") > 0) {
+                config.trace_exits = trace::ExitFilter::parse(trace_exits_text);
+            }
             if (config.console == ConsoleKind::kVirtio && run->count("--cmdline") == 0) {
                 config.cmdline = kDefaultVirtioConsoleCmdline;
             }

@@ -75,6 +75,10 @@ size_t VcpuFd::set_msrs(const std::vector<kvm_msr_entry>& entries) const {
     return static_cast<size_t>(checked_ioctl(fd_.get(), kSetMsrs, "KVM_SET_MSRS", buffer.data()));
 }
 
+UniqueFd VcpuFd::open_stats() const {
+    return UniqueFd(KVM_IOCTL(fd_.get(), KVM_GET_STATS_FD, 0));
+}
+
 VcpuFd::RunResult VcpuFd::run() const {
     if (::ioctl(fd_.get(), KVM_RUN, 0) < 0) {
         if (errno == EINTR || errno == EAGAIN) {

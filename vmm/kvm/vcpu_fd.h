@@ -40,6 +40,9 @@ public:
 
     kvm_run* run_area() const { return run_; }
 
+    // KVM's binary statistics of this vCPU (KVM_GET_STATS_FD).
+    UniqueFd open_stats() const;
+
 private:
     UniqueFd fd_;
     kvm_run* run_;

@@ -42,13 +42,13 @@ void VmFd::set_irq_line(uint32_t irq, bool high) const {
     KVM_IOCTL(fd_.get(), KVM_IRQ_LINE, &level);
 }
 
-void VmFd::signal_msi(uint64_t address, uint32_t data) const {
+bool VmFd::signal_msi(uint64_t address, uint32_t data) const {
     kvm_msi msi{};
     msi.address_lo = static_cast<uint32_t>(address);
     msi.address_hi = static_cast<uint32_t>(address >> 32);
     msi.data = data;
     // Returns 0 when the guest had the interrupt blocked: not an error.
-    KVM_IOCTL(fd_.get(), KVM_SIGNAL_MSI, &msi);
+    return KVM_IOCTL(fd_.get(), KVM_SIGNAL_MSI, &msi) > 0;
 }
 
 void VmFd::set_ioeventfd(int event_fd, GuestAddress address, uint32_t length, bool assign) const {
@@ -58,6 +58,10 @@ void VmFd::set_ioeventfd(int event_fd, GuestAddress address, uint32_t length, bo
     request.fd = event_fd;
     request.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN;
     KVM_IOCTL(fd_.get(), KVM_IOEVENTFD, &request);
+}
+
+UniqueFd VmFd::open_stats() const {
+    return UniqueFd(KVM_IOCTL(fd_.get(), KVM_GET_STATS_FD, 0));
 }
 
 VcpuFd VmFd::create_vcpu(uint32_t id) const {

@@ -36,7 +36,8 @@ public:
 
     // Inject a message-signalled interrupt (MSI-X vector) as the device
     // would write it: `address` in the LAPIC range, `data` the vector.
-    void signal_msi(uint64_t address, uint32_t data) const;
+    // Returns false when the guest had it blocked (KVM returns 0).
+    bool signal_msi(uint64_t address, uint32_t data) const;
 
     // Ask KVM to signal `event_fd` instead of exiting to Berth when the guest
     // writes `length` bytes at MMIO `address` (any value): a doorbell that
@@ -44,6 +45,10 @@ public:
     void set_ioeventfd(int event_fd, GuestAddress address, uint32_t length, bool assign) const;
 
     VcpuFd create_vcpu(uint32_t id) const;
+
+    // KVM's binary statistics of this VM (KVM_GET_STATS_FD, needs
+    // KVM_CAP_BINARY_STATS_FD): an fd to read with trace::read_kvm_stats.
+    UniqueFd open_stats() const;
 
 private:
     UniqueFd fd_;

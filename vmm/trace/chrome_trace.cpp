@@ -223,19 +223,19 @@ void write_boot_trace_file(const std::string& path, std::span<const TimelineEntr
     }
 }
 
-void check_trace_path(const std::string& path) {
+void check_trace_path(const std::string& path, std::string_view option) {
     namespace fs = std::filesystem;
     if (path.empty()) {
-        throw UserError("--trace-boot: the file name is empty");
+        throw UserError(fmt::format("{}: the file name is empty", option));
     }
     std::error_code error;
     const fs::file_status status = fs::status(path, error);
     if (fs::exists(status)) {
         if (fs::is_directory(status)) {
-            throw UserError(fmt::format("--trace-boot {}: is a directory; name a file", path));
+            throw UserError(fmt::format("{} {}: is a directory; name a file", option, path));
         }
         if (::access(path.c_str(), W_OK) != 0) {
-            throw UserError(fmt::format("--trace-boot {}: cannot write this file ({})", path,
+            throw UserError(fmt::format("{} {}: cannot write this file ({})", option, path,
                                         std::system_category().message(errno)));
         }
         return;
@@ -246,10 +246,10 @@ void check_trace_path(const std::string& path) {
     }
     if (!fs::is_directory(directory, error)) {
         throw UserError(
-            fmt::format("--trace-boot {}: {} is not a directory", path, directory.string()));
+            fmt::format("{} {}: {} is not a directory", option, path, directory.string()));
     }
     if (::access(directory.c_str(), W_OK | X_OK) != 0) {
-        throw UserError(fmt::format("--trace-boot {}: cannot create files in {} ({})", path,
+        throw UserError(fmt::format("{} {}: cannot create files in {} ({})", option, path,
                                     directory.string(), std::system_category().message(errno)));
     }
 }

@@ -45,8 +45,8 @@ void write_boot_trace_file(const std::string& path, std::span<const TimelineEntr
 
 // Checks, before a VM is built, that `path` could be written: an existing
 // file Berth may write, or a new name in a directory it may write to. Creates
-// nothing. Throws UserError saying what is wrong.
-void check_trace_path(const std::string& path);
+// nothing. Throws UserError saying what is wrong, naming `option`.
+void check_trace_path(const std::string& path, std::string_view option = "--trace-boot");
 
 // `text` as a JSON string literal, quotes included (RFC 8259 §7): quotes,
 // backslashes and control characters escaped, and each byte that is not part

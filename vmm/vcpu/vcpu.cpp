@@ -6,24 +6,27 @@
 
 #include <fmt/format.h>
 
+#include "vmm/trace/exit_event.h"
+#include "vmm/vcpu/overloaded.h"
 #include "vmm/vcpu/vm_exit.h"
 
 namespace berth::vcpu {
 namespace {
-
-template <class... Handlers>
-struct Overloaded : Handlers... {
-    using Handlers::operator()...;
-};
-template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
 
 void ignore_signal(int) {}
 
 }  // namespace
 
 Vcpu::Vcpu(uint32_t id, kvm::VcpuFd fd, size_t run_size, VcpuContext context)
-    : id_(id), fd_(std::move(fd)), run_size_(run_size), context_(context) {}
+    : id_(id), fd_(std::move(fd)), run_size_(run_size), context_(context) {
+    if (context_.collect_stats) {
+        stats_ = std::make_unique<trace::ExitStats>();
+    }
+    if (context_.tracer != nullptr || stats_ != nullptr) {
+        observer_ = std::make_unique<ExitObserver>(id_, context_.io_bus, context_.mmio_bus,
+                                                   context_.tracer, stats_.get());
+    }
+}
 
 void Vcpu::install_kick_handler() {
     struct sigaction action {};
@@ -57,78 +60,109 @@ void Vcpu::run_loop() {
     sigaddset(&unblock, kKickSignal);
     pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
 
-    RunControl& control = context_.control;
     try {
-        while (!control.stopping()) {
-            if (id_ == 0) {
-                context_.timeline.mark(Milestone::kFirstKvmRun);
-            }
-            if (fd_.run() == kvm::VcpuFd::RunResult::kInterrupted) {
-                continue;  // a kick, or a stray signal: look at stopping() again
-            }
-            std::visit(
-                Overloaded{
-                    [&](const IoExit& io) {
-                        for (uint32_t i = 0; i < io.count; ++i) {
-                            auto access = io.data.subspan(size_t{i} * io.size, io.size);
-                            if (io.is_write) {
-                                context_.io_bus.write(io.port, access);
-                            } else {
-                                context_.io_bus.read(io.port, access);
-                            }
-                        }
-                    },
-                    [&](const MmioExit& mmio) {
-                        if (mmio.is_write) {
-                            context_.mmio_bus.write(mmio.address, mmio.data);
-                        } else {
-                            context_.mmio_bus.read(mmio.address, mmio.data);
-                        }
-                    },
-                    [&](const HltExit&) {
-                        control.request_stop({StopKind::kPowerOff, "guest halted", 0});
-                    },
-                    [&](const ShutdownExit&) {
-                        control.request_stop({StopKind::kReset, "guest reset (triple fault)", 0});
-                    },
-                    [&](const SystemEventExit& event) {
-                        if (event.type == KVM_SYSTEM_EVENT_RESET) {
-                            control.request_stop({StopKind::kReset, "guest reset", 0});
-                        } else if (event.type == KVM_SYSTEM_EVENT_CRASH) {
-                            control.request_stop({StopKind::kError, "guest crashed", 0});
-                        } else {
-                            control.request_stop({StopKind::kPowerOff, "guest powered off", 0});
-                        }
-                    },
-                    [&](const FailEntryExit& fail) {
-                        control.request_stop(
-                            {StopKind::kError,
-                             fmt::format("vCPU {}: KVM could not enter the guest (hardware "
-                                         "reason {:#x})",
-                                         id_, fail.hardware_reason),
-                             0});
-                    },
-                    [&](const InternalErrorExit& error) {
-                        const auto regs = fd_.get_regs();
-                        control.request_stop(
-                            {StopKind::kError,
-                             fmt::format("vCPU {}: KVM internal error (suberror {}) at rip "
-                                         "{:#x}",
-                                         id_, error.suberror, regs.rip),
-                             0});
-                    },
-                    [&](const RetryExit&) {},
-                    [&](const UnknownExit& unknown) {
-                        control.request_stop({StopKind::kError,
-                                              fmt::format("vCPU {}: unexpected KVM exit reason {}",
-                                                          id_, unknown.reason),
-                                              0});
-                    },
-                },
-                decode_exit(*fd_.run_area(), run_size_));
+        // Chosen once per thread: without the observatory the loop has no
+        // timestamps, lookups or locks in it at all.
+        if (observer_) {
+            run_exits<true>();
+        } else {
+            run_exits<false>();
         }
     } catch (const std::exception& error) {
-        control.request_stop({StopKind::kError, fmt::format("vCPU {}: {}", id_, error.what()), 0});
+        context_.control.request_stop(
+            {StopKind::kError, fmt::format("vCPU {}: {}", id_, error.what()), 0});
+    }
+}
+
+template <bool kObserved>
+void Vcpu::run_exits() {
+    RunControl& control = context_.control;
+    [[maybe_unused]] uint64_t entered_ns = 0;
+    while (!control.stopping()) {
+        if (id_ == 0) {
+            context_.timeline.mark(Milestone::kFirstKvmRun);
+        }
+        if constexpr (kObserved) {
+            entered_ns = trace::monotonic_ns();
+            observer_->entering_run(entered_ns);
+        }
+        if (fd_.run() == kvm::VcpuFd::RunResult::kInterrupted) {
+            if constexpr (kObserved) {
+                observer_->interrupted(entered_ns, trace::monotonic_ns());
+            }
+            continue;  // a kick, or a stray signal: look at stopping() again
+        }
+        [[maybe_unused]] uint64_t returned_ns = 0;
+        if constexpr (kObserved) {
+            returned_ns = trace::monotonic_ns();
+        }
+        const VmExit exit = decode_exit(*fd_.run_area(), run_size_);
+        std::visit(
+            Overloaded{
+                [&](const IoExit& io) {
+                    for (uint32_t i = 0; i < io.count; ++i) {
+                        auto access = io.data.subspan(size_t{i} * io.size, io.size);
+                        if (io.is_write) {
+                            context_.io_bus.write(io.port, access);
+                        } else {
+                            context_.io_bus.read(io.port, access);
+                        }
+                    }
+                },
+                [&](const MmioExit& mmio) {
+                    if (mmio.is_write) {
+                        context_.mmio_bus.write(mmio.address, mmio.data);
+                    } else {
+                        context_.mmio_bus.read(mmio.address, mmio.data);
+                    }
+                },
+                [&](const HltExit&) {
+                    control.request_stop({StopKind::kPowerOff, "guest halted", 0});
+                },
+                [&](const ShutdownExit&) {
+                    control.request_stop({StopKind::kReset, "guest reset (triple fault)", 0});
+                },
+                [&](const SystemEventExit& event) {
+                    if (event.type == KVM_SYSTEM_EVENT_RESET) {
+                        control.request_stop({StopKind::kReset, "guest reset", 0});
+                    } else if (event.type == KVM_SYSTEM_EVENT_CRASH) {
+                        control.request_stop({StopKind::kError, "guest crashed", 0});
+                    } else {
+                        control.request_stop({StopKind::kPowerOff, "guest powered off", 0});
+                    }
+                },
+                [&](const FailEntryExit& fail) {
+                    control.request_stop(
+                        {StopKind::kError,
+                         fmt::format("vCPU {}: KVM could not enter the guest (hardware "
+                                     "reason {:#x})",
+                                     id_, fail.hardware_reason),
+                         0});
+                },
+                [&](const InternalErrorExit& error) {
+                    const auto regs = fd_.get_regs();
+                    control.request_stop(
+                        {StopKind::kError,
+                         fmt::format("vCPU {}: KVM internal error (suberror {}) at rip "
+                                     "{:#x}",
+                                     id_, error.suberror, regs.rip),
+                         0});
+                },
+                [&](const RetryExit&) {},
+                [&](const UnknownExit& unknown) {
+                    control.request_stop(
+                        {StopKind::kError,
+                         fmt::format("vCPU {}: unexpected KVM exit reason {}", id_, unknown.reason),
+                         0});
+                },
+            },
+            exit);
+        if constexpr (kObserved) {
+            observer_->exited(exit, fd_.run_area()->exit_reason, entered_ns, returned_ns);
+        }
+    }
+    if constexpr (kObserved) {
+        observer_->stopped(trace::monotonic_ns());
     }
 }
 

@@ -7,12 +7,16 @@
 #include <csignal>
 
 #include <cstdint>
+#include <memory>
 #include <thread>
 
 #include "devices/bus.h"
 #include "vmm/kvm/vcpu_fd.h"
 #include "vmm/run_control.h"
 #include "vmm/timeline.h"
+#include "vmm/trace/exit_stats.h"
+#include "vmm/trace/exit_tracer.h"
+#include "vmm/vcpu/exit_observer.h"
 
 namespace berth::vcpu {
 
@@ -22,6 +26,10 @@ struct VcpuContext {
     const devices::Bus& mmio_bus;
     RunControl& control;
     Timeline& timeline;
+    // The exit observatory: --trace-exits (shared by all vCPUs; null when
+    // off) and --stats (each vCPU then counts its own exits).
+    trace::ExitTracer* tracer = nullptr;
+    bool collect_stats = false;
 };
 
 class Vcpu {
@@ -37,17 +45,27 @@ public:
     void kick();
     void join();
 
+    // This vCPU's exit statistics (null without --stats); read them only
+    // after join().
+    const trace::ExitStats* stats() const { return stats_.get(); }
+
     // The signal kick() sends; must have a (do-nothing) handler installed.
     static constexpr int kKickSignal = SIGUSR1;
     static void install_kick_handler();
 
 private:
     void run_loop();
+    // The exit loop, compiled twice: kObserved adds the observatory's
+    // timestamps and hooks; without it the loop is exactly the plain one.
+    template <bool kObserved>
+    void run_exits();
 
     uint32_t id_;
     kvm::VcpuFd fd_;
     size_t run_size_;
     VcpuContext context_;
+    std::unique_ptr<trace::ExitStats> stats_;  // owned by the thread while it runs
+    std::unique_ptr<ExitObserver> observer_;   // null: nothing observed
     std::thread thread_;
 };
 
