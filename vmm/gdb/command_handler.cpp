@@ -168,6 +168,12 @@ HandlerReply CommandHandler::v_packet(std::string_view packet) {
 }
 
 void CommandHandler::on_stop(const StopEvent& stop) {
+    if (!architecture_chosen_) {
+        if (const auto registers = target_.read_registers(stop.vcpu)) {
+            architecture_ = architecture_for(*registers);
+        }
+        architecture_chosen_ = true;
+    }
     last_stop_ = stop;
     register_vcpu_ = stop.vcpu;
     resume_vcpu_.reset();
@@ -200,29 +206,33 @@ std::string CommandHandler::read_registers() {
     if (!registers) {
         return std::string(kBadRequest);
     }
-    return to_hex(registers->bytes());
+    return to_hex(layout().encode(*registers));
 }
 
 std::string CommandHandler::write_registers(std::string_view hex) {
     const auto bytes = from_hex(hex);
-    if (!bytes || bytes->size() != RegisterFile::kSize) {
+    if (!bytes || bytes->size() != layout().size()) {
         return std::string(kBadRequest);
     }
-    RegisterFile registers;
-    std::copy(bytes->begin(), bytes->end(), registers.bytes().begin());
-    return std::string(target_.write_registers(register_vcpu_, registers) ? kOk : kBadRequest);
+    // Read first: an i386 layout does not cover every byte of the register file.
+    auto registers = target_.read_registers(register_vcpu_);
+    if (!registers) {
+        return std::string(kBadRequest);
+    }
+    layout().decode(*bytes, *registers);
+    return std::string(target_.write_registers(register_vcpu_, *registers) ? kOk : kBadRequest);
 }
 
 std::string CommandHandler::read_register(std::string_view number_text) {
     const auto number = parse_hex_number(number_text);
-    if (!number || *number >= kRegisterCount) {
+    if (!number || *number >= layout().registers().size()) {
         return std::string(kBadRequest);
     }
     const auto registers = target_.read_registers(register_vcpu_);
     if (!registers) {
         return std::string(kBadRequest);
     }
-    return to_hex(registers->bytes(static_cast<size_t>(*number)));
+    return to_hex(layout().encode(*registers, static_cast<size_t>(*number)));
 }
 
 std::string CommandHandler::write_register(std::string_view assignment) {
@@ -232,15 +242,16 @@ std::string CommandHandler::write_register(std::string_view assignment) {
     }
     const auto number = parse_hex_number(parts->first);
     const auto value = from_hex(parts->second);
-    if (!number || *number >= kRegisterCount || !value ||
-        value->size() != register_size(static_cast<size_t>(*number))) {
+    const auto& packet_registers = layout().registers();
+    if (!number || *number >= packet_registers.size() || !value ||
+        value->size() != packet_registers[*number].info.bits / 8u) {
         return std::string(kBadRequest);
     }
     auto registers = target_.read_registers(register_vcpu_);
     if (!registers) {
         return std::string(kBadRequest);
     }
-    std::copy(value->begin(), value->end(), registers->bytes(static_cast<size_t>(*number)).begin());
+    layout().decode(*value, static_cast<size_t>(*number), *registers);
     return std::string(target_.write_registers(register_vcpu_, *registers) ? kOk : kBadRequest);
 }
 
@@ -390,7 +401,7 @@ std::string CommandHandler::features(std::string_view arguments) {
     if (!range) {
         return std::string(kBadRequest);
     }
-    const std::string_view xml = target_description_xml();
+    const std::string_view xml = target_description_xml(architecture_);
     if (range->address >= xml.size()) {
         return "l";
     }

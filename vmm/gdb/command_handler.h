@@ -15,6 +15,7 @@
 
 #include "vmm/gdb/debug_target.h"
 #include "vmm/gdb/hw_breakpoints.h"
+#include "vmm/gdb/packet_layout.h"
 
 namespace berth::gdb {
 
@@ -37,8 +38,10 @@ public:
     HandlerReply handle(std::string_view packet);
 
     // The VM has stopped: remembered for `?`, and its vCPU becomes the
-    // selected thread, as gdb assumes.
+    // selected thread, as gdb assumes. The first stop also fixes the
+    // architecture described to gdb, from that vCPU's mode (packet_layout.h).
     void on_stop(const StopEvent& stop);
+    TargetArchitecture architecture() const { return architecture_; }
     // T05thread:1; and the like, for the last stop.
     std::string stop_reply() const;
 
@@ -66,7 +69,11 @@ private:
     std::optional<uint32_t> parse_vcpu(std::string_view thread) const;
     uint32_t step_target() const;
 
+    const PacketLayout& layout() const { return packet_layout(architecture_); }
+
     DebugTarget& target_;
+    TargetArchitecture architecture_ = TargetArchitecture::kAmd64;
+    bool architecture_chosen_ = false;
     HwBreakpointSlots slots_;
     StopEvent last_stop_;
     uint32_t register_vcpu_ = 0;           // Hg: for g, G, p, P, m, M, X

@@ -1,8 +1,11 @@
 #include "vmm/gdb/target_description.h"
 
+#include <algorithm>
+#include <array>
+
 #include <fmt/format.h>
 
-#include "vmm/gdb/x86_register_layout.h"
+#include "vmm/gdb/packet_layout.h"
 
 namespace berth::gdb {
 namespace {
@@ -64,7 +67,8 @@ constexpr const char* kSseTypes = R"(    <vector id="v4f" type="ieee_single" cou
     </flags>
 )";
 
-constexpr const char* kSystemTypes = R"(    <flags id="x86_cr0" size="8">
+// cr0 and cr4 are 8 bytes wide on amd64, 4 on i386: "{0}" is that size.
+constexpr const char* kSystemTypes = R"(    <flags id="x86_cr0" size="{0}">
       <field name="PE" start="0" end="0"/>
       <field name="MP" start="1" end="1"/>
       <field name="EM" start="2" end="2"/>
@@ -77,7 +81,7 @@ constexpr const char* kSystemTypes = R"(    <flags id="x86_cr0" size="8">
       <field name="CD" start="30" end="30"/>
       <field name="PG" start="31" end="31"/>
     </flags>
-    <flags id="x86_cr4" size="8">
+    <flags id="x86_cr4" size="{0}">
       <field name="VME" start="0" end="0"/>
       <field name="PVI" start="1" end="1"/>
       <field name="TSD" start="2" end="2"/>
@@ -122,18 +126,35 @@ constexpr FeatureText kFeatures[] = {
     {RegisterFeature::kSystem, "org.berth.x86.system", kSystemTypes},
 };
 
-std::string build_description() {
-    std::string xml =
+std::string build_description(TargetArchitecture architecture) {
+    const PacketLayout& layout = packet_layout(architecture);
+    std::string xml = fmt::format(
         "<?xml version=\"1.0\"?>\n"
         "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
         "<target version=\"1.0\">\n"
-        "  <architecture>i386:x86-64</architecture>\n";
-    const auto& table = register_table();
+        "  <architecture>{}</architecture>\n",
+        layout.architecture());
+    // Real and protected mode mean bare metal: no OS ABI (gdb would assume
+    // GNU/Linux, and warn that it has none for i8086).
+    if (architecture != TargetArchitecture::kAmd64) {
+        xml += "  <osabi>none</osabi>\n";
+    }
+    const int control_register_bytes = architecture == TargetArchitecture::kAmd64 ? 8 : 4;
+    const auto& registers = layout.registers();
     for (const FeatureText& feature : kFeatures) {
+        // A feature gdb knows must come with its registers (an empty
+        // org.gnu.gdb.i386.segments makes gdb reject the whole description).
+        if (std::none_of(registers.begin(), registers.end(), [&](const PacketRegister& reg) {
+                return reg.info.feature == feature.feature;
+            })) {
+            continue;
+        }
         xml += fmt::format("  <feature name=\"{}\">\n", feature.name);
-        xml += feature.types;
-        for (size_t number = 0; number < table.size(); ++number) {
-            const RegisterInfo& reg = table[number];
+        xml += feature.feature == RegisterFeature::kSystem
+                   ? fmt::format(fmt::runtime(feature.types), control_register_bytes)
+                   : std::string(feature.types);
+        for (size_t number = 0; number < registers.size(); ++number) {
+            const RegisterInfo& reg = registers[number].info;
             if (reg.feature != feature.feature) {
                 continue;
             }
@@ -153,9 +174,14 @@ std::string build_description() {
 
 }  // namespace
 
-const std::string& target_description_xml() {
-    static const std::string xml = build_description();
-    return xml;
+const std::string& target_description_xml(TargetArchitecture architecture) {
+    // In the order of TargetArchitecture.
+    static const std::array<std::string, 3> documents = {
+        build_description(TargetArchitecture::kAmd64),
+        build_description(TargetArchitecture::kI386),
+        build_description(TargetArchitecture::kI8086),
+    };
+    return documents.at(static_cast<size_t>(architecture));
 }
 
 }  // namespace berth::gdb

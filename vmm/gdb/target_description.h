@@ -6,9 +6,12 @@
 
 #include <string>
 
+#include "vmm/gdb/packet_layout.h"
+
 namespace berth::gdb {
 
-// One self-contained document (no xi:include), built once from the register table.
-const std::string& target_description_xml();
+// One self-contained document (no xi:include) per architecture, built once
+// from its packet layout.
+const std::string& target_description_xml(TargetArchitecture architecture);
 
 }  // namespace berth::gdb

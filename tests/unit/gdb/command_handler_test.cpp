@@ -43,7 +43,7 @@ TEST_F(GdbCommandHandler, SupportedFeaturesNamePacketSizeAndTheTargetDescription
 }
 
 TEST_F(GdbCommandHandler, TargetXmlComesInPiecesUntilTheLastOne) {
-    const std::string& xml = target_description_xml();
+    const std::string& xml = target_description_xml(TargetArchitecture::kAmd64);
     std::string assembled;
     for (size_t offset = 0;;) {
         const std::string piece =
@@ -83,6 +83,7 @@ TEST_F(GdbCommandHandler, GReplyIsTheRegisterFileByteForByte) {
 
 TEST_F(GdbCommandHandler, GWritesAllRegistersAndChecksTheLength) {
     RegisterFile wanted;
+    wanted.set(Reg::kEfer, FakeDebugTarget::kLongMode);
     wanted.set(Reg::kRbx, 0xbbbb);
     wanted.set(Reg::kRip, 0x7c00);
     EXPECT_EQ(reply("G" + to_hex(wanted.bytes())), "OK");
@@ -252,6 +253,54 @@ TEST_F(GdbCommandHandler, DetachClearsBreakpointsAndResumes) {
     ASSERT_EQ(target.resumes.size(), 1u);
     EXPECT_FALSE(target.resumes[0].registers.any_enabled());
     EXPECT_FALSE(target.resumes[0].step_vcpu);
+}
+
+TEST(GdbCommandHandlerI386, AGuestOutsideLongModeGetsThe32BitLayout) {
+    FakeDebugTarget target;
+    RegisterFile& registers = target.registers[0];
+    registers.set(Reg::kEfer, 0);
+    registers.set(Reg::kCr0, 0x11);  // protected mode
+    registers.set(Reg::kRax, 0xaaaaaaaa11223344);
+    registers.set(Reg::kRcx, 0xc);
+    registers.set(Reg::kRip, 0x7c00);
+    registers.set(Reg::kCs, 0x8);
+    CommandHandler handler(target);
+    handler.on_stop({0, StopCause::kAttach, -1});
+    EXPECT_EQ(handler.architecture(), TargetArchitecture::kI386);
+
+    const std::string g = handler.handle("g").payload;
+    ASSERT_EQ(g.size(), packet_layout(TargetArchitecture::kI386).size() * 2);
+    EXPECT_EQ(g.substr(0, 8), "44332211");   // eax: the low half of rax
+    EXPECT_EQ(g.substr(8, 8), "0c000000");   // then ecx: gdb's i386 order
+    EXPECT_EQ(g.substr(64, 8), "007c0000");  // eip at byte 32
+    EXPECT_EQ(g.substr(80, 8), "08000000");  // cs at byte 40
+    EXPECT_EQ(handler.handle("p8").payload, "007c0000");
+    EXPECT_EQ(handler.handle("p8=00800000").payload, "E01");  // P, not p, writes
+    EXPECT_EQ(handler.handle("P8=00800000").payload, "OK");
+    EXPECT_EQ(target.registers[0].get(Reg::kRip), 0x8000u);
+    EXPECT_EQ(handler.handle("P0=78563412").payload, "OK");
+    EXPECT_EQ(target.registers[0].get(Reg::kRax), 0xaaaaaaaa12345678u);  // high half kept
+    EXPECT_EQ(handler.handle("P0=7856341200000000").payload, "E01");     // 64 bits for eax
+
+    const std::string xml = handler.handle("qXfer:features:read:target.xml:0,fff").payload;
+    EXPECT_NE(xml.find("<architecture>i386</architecture>"), std::string::npos);
+    EXPECT_NE(xml.find("<osabi>none</osabi>"), std::string::npos);
+    // The architecture stays what gdb was told, even when the guest enters long mode.
+    target.registers[0].set(Reg::kEfer, FakeDebugTarget::kLongMode);
+    handler.on_stop({0, StopCause::kSingleStep, -1});
+    EXPECT_EQ(handler.architecture(), TargetArchitecture::kI386);
+}
+
+TEST(GdbCommandHandlerI8086, RealModeIsDescribedAsI8086) {
+    FakeDebugTarget target;
+    target.registers[0].set(Reg::kEfer, 0);  // cr0.PE clear too: real mode
+    CommandHandler handler(target);
+    handler.on_stop({0, StopCause::kAttach, -1});
+    EXPECT_EQ(handler.architecture(), TargetArchitecture::kI8086);
+    EXPECT_EQ(handler.handle("g").payload.size(),
+              packet_layout(TargetArchitecture::kI386).size() * 2);  // the i386 registers
+    const std::string xml = handler.handle("qXfer:features:read:target.xml:0,fff").payload;
+    EXPECT_NE(xml.find("<architecture>i8086</architecture>"), std::string::npos);
 }
 
 TEST_F(GdbCommandHandler, KillAsksBerthToStop) {

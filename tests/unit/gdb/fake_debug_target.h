@@ -33,7 +33,12 @@ public:
         for (size_t i = 0; i < memory.size(); ++i) {
             memory[i] = static_cast<uint8_t>(i);
         }
+        for (RegisterFile& vcpu : registers) {
+            vcpu.set(Reg::kEfer, kLongMode);  // as Berth starts Linux: gdb gets amd64
+        }
     }
+
+    static constexpr uint64_t kLongMode = 0x500;  // EFER.LME | EFER.LMA
 
     // When true, resume() answers at once like a CPU would: a step moves rip
     // by one byte and stops; a continue with a breakpoint set stops there;

@@ -24,7 +24,14 @@ inline constexpr uint64_t kLoopEnd = 0x1100;
 
 class FakeVcpu : public VcpuDebugAccess {
 public:
-    FakeVcpu() { registers_.set(Reg::kRip, kLoopStart); }
+    // Long mode with paging by default, as Berth starts Linux; real mode on request.
+    explicit FakeVcpu(bool long_mode = true) {
+        registers_.set(Reg::kRip, kLoopStart);
+        if (long_mode) {
+            registers_.set(Reg::kCr0, 0x80000001);  // PE, PG
+            registers_.set(Reg::kEfer, 0x500);      // LME, LMA
+        }
+    }
 
     void kick() override { kicked_.store(true); }
     void clear_kick() override { kicked_.store(false); }

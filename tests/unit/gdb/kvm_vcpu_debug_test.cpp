@@ -271,10 +271,13 @@ TEST_P(GdbKvm, RealGdbDebugsTheGuest) {
     server.start();
     const bool long_mode = GetParam() == Mode::kLong;
     const std::string second_inc = long_mode ? "0x40001007" : "0x1004";
+    // In real mode gdb gets the i386 description and may decode 16-bit code.
+    const std::string ax = long_mode ? "$rax" : "$eax";
     const std::string output = testing::run_gdb_batch(
         server.address().port,
-        {"info registers rip", "x/2i $pc", "break *" + second_inc, "continue", "p $rax", "stepi",
-         "p $rax", "p $cr0", "p $efer", "detach"});
+        {long_mode ? "info registers rip" : "set architecture i8086", "x/2i $pc",
+         "break *" + second_inc, "continue", "p " + ax, "stepi", "p " + ax, "p $cr0", "p $efer",
+         long_mode ? "info registers rip" : "info registers eip", "detach"});
     server.stop();
     SCOPED_TRACE(output);
     EXPECT_EQ(output.find("rejected"), std::string::npos);
@@ -287,7 +290,10 @@ TEST_P(GdbKvm, RealGdbDebugsTheGuest) {
         EXPECT_NE(output.find("PE"), std::string::npos);
         EXPECT_NE(output.find("LMA"), std::string::npos);
     } else {
-        EXPECT_NE(output.find("rip            0x1000"), std::string::npos);
+        EXPECT_NE(output.find("mov    $0x1,%ax"), std::string::npos);  // decoded as 16-bit code
+        EXPECT_NE(output.find("inc    %ax"), std::string::npos);
+        EXPECT_NE(output.find("eip            0x1005"), std::string::npos);
+        EXPECT_EQ(output.find("not compatible"), std::string::npos);
     }
 }
 

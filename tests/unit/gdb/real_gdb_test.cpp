@@ -19,14 +19,16 @@ namespace {
 using testing::FakeVcpu;
 using testing::FakeVcpuThread;
 
-class GdbRealGdb : public ::testing::Test {
+class GdbRealGdb : public ::testing::TestWithParam<bool> {
 protected:
+    bool long_mode() const { return GetParam(); }
+
     void SetUp() override {
         if (!testing::gdb_installed()) {
             GTEST_SKIP() << "/usr/bin/gdb is not installed (scripts/setup installs it)";
         }
         for (uint32_t id = 0; id < 2; ++id) {
-            auto vcpu = std::make_unique<FakeVcpu>();
+            auto vcpu = std::make_unique<FakeVcpu>(long_mode());
             vcpus_.push_back(vcpu.get());
             controller_.add_vcpu(std::move(vcpu));
         }
@@ -55,7 +57,12 @@ protected:
     std::unique_ptr<GdbServer> server_;
 };
 
-TEST_F(GdbRealGdb, AcceptsTheTargetDescriptionAndReadsRegisters) {
+class GdbRealGdbLongMode : public GdbRealGdb {};
+INSTANTIATE_TEST_SUITE_P(GdbRealGdb, GdbRealGdbLongMode, ::testing::Values(true));
+class GdbRealGdbRealMode : public GdbRealGdb {};
+INSTANTIATE_TEST_SUITE_P(GdbRealGdb, GdbRealGdbRealMode, ::testing::Values(false));
+
+TEST_P(GdbRealGdbLongMode, AcceptsTheTargetDescriptionAndReadsRegisters) {
     const std::string output =
         gdb({"info registers rip", "p/x $eflags", "p $cr0", "p/x $k_gs_base", "p $xmm0.uint128",
              "p $st0", "info registers fs_base", "x/4xb 0x1010", "detach"});
@@ -65,13 +72,13 @@ TEST_F(GdbRealGdb, AcceptsTheTargetDescriptionAndReadsRegisters) {
     EXPECT_EQ(output.find("Truncated register"), std::string::npos);
     EXPECT_NE(output.find("rip            0x1000"), std::string::npos);
     EXPECT_NE(output.find("= 0x0"), std::string::npos);  // eflags and k_gs_base of a fresh vCPU
-    EXPECT_NE(output.find("= [ ]"), std::string::npos);  // cr0 as flags: none set
+    EXPECT_NE(output.find("= [ PE PG ]"), std::string::npos);  // cr0 as flags
     EXPECT_NE(output.find("fs_base        0x0"), std::string::npos);
     EXPECT_NE(output.find("0x10\t0x11\t0x12\t0x13"), std::string::npos);
     EXPECT_NE(output.find("[Inferior 1 (Remote target) detached]"), std::string::npos);
 }
 
-TEST_F(GdbRealGdb, BreakpointContinueAndStepi) {
+TEST_P(GdbRealGdbLongMode, BreakpointContinueAndStepi) {
     const std::string output = gdb({"break *0x1040", "continue", "p/x $pc", "stepi", "p/x $pc",
                                     "info threads", "delete", "detach"});
     SCOPED_TRACE(output);
@@ -84,7 +91,7 @@ TEST_F(GdbRealGdb, BreakpointContinueAndStepi) {
     EXPECT_NE(output.find("Thread 2"), std::string::npos);
 }
 
-TEST_F(GdbRealGdb, AFifthHardwareBreakpointIsRefused) {
+TEST_P(GdbRealGdbLongMode, AFifthHardwareBreakpointIsRefused) {
     const std::string output = gdb({"break *0x1080", "break *0x1081", "break *0x1082",
                                     "break *0x1083", "break *0x1084", "continue", "detach"});
     SCOPED_TRACE(output);
@@ -92,13 +99,30 @@ TEST_F(GdbRealGdb, AFifthHardwareBreakpointIsRefused) {
     EXPECT_NE(output.find("Cannot insert breakpoint 5"), std::string::npos);
 }
 
-TEST_F(GdbRealGdb, WritesRegistersAndSelectsThreads) {
+TEST_P(GdbRealGdbLongMode, WritesRegistersAndSelectsThreads) {
     const std::string output = gdb({"set $rax = 0x1234", "p/x $rax", "thread 2", "p/x $rax",
                                     "thread 1", "p/x $rax", "detach"});
     SCOPED_TRACE(output);
     EXPECT_NE(output.find("= 0x1234"), std::string::npos);
     EXPECT_NE(output.find("Switching to thread 2"), std::string::npos);
     EXPECT_NE(output.find("= 0x0"), std::string::npos);  // vCPU 1's own rax
+}
+
+// A guest in real mode gets the i8086 description: 32-bit registers, 16-bit
+// code; `set architecture i386` switches to 32-bit code for protected mode.
+TEST_P(GdbRealGdbRealMode, GetsThe32BitLayoutAnd8086Code) {
+    const std::string output =
+        gdb({"show architecture", "info registers eip", "p $cr0", "break *0x1040", "continue",
+             "p/x $pc", "set architecture i386", "show architecture", "detach"});
+    SCOPED_TRACE(output);
+    EXPECT_EQ(output.find("not compatible"), std::string::npos);
+    EXPECT_EQ(output.find("rejected"), std::string::npos);
+    EXPECT_EQ(output.find("OS ABI"), std::string::npos);
+    EXPECT_NE(output.find("(currently \"i8086\")"), std::string::npos);
+    EXPECT_NE(output.find("eip            0x1000"), std::string::npos);
+    EXPECT_NE(output.find("= [ ]"), std::string::npos);
+    EXPECT_NE(output.find("Breakpoint 1, 0x00001040"), std::string::npos);
+    EXPECT_NE(output.find("The target architecture is set to \"i386\""), std::string::npos);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <regex>
 #include <string>
 
+#include "vmm/gdb/packet_layout.h"
 #include "vmm/gdb/register_file.h"
 #include "vmm/gdb/target_description.h"
 #include "vmm/gdb/x86_register_layout.h"
@@ -51,7 +52,7 @@ TEST(GdbRegisterFile, StoresLittleEndianAtTheRegistersOffset) {
 }
 
 TEST(GdbTargetDescription, DescribesEveryRegisterInPacketOrder) {
-    const std::string& xml = target_description_xml();
+    const std::string& xml = target_description_xml(TargetArchitecture::kAmd64);
     EXPECT_NE(xml.find("<architecture>i386:x86-64</architecture>"), std::string::npos);
     for (const char* feature : {"org.gnu.gdb.i386.core", "org.gnu.gdb.i386.sse",
                                 "org.gnu.gdb.i386.segments", "org.berth.x86.system"}) {
@@ -75,6 +76,36 @@ TEST(GdbTargetDescription, DescribesEveryRegisterInPacketOrder) {
          {"i386_eflags", "vec128", "i386_mxcsr", "x86_cr0", "x86_cr4", "x86_efer"}) {
         EXPECT_NE(xml.find(std::string("id=\"") + type + "\""), std::string::npos) << type;
     }
+}
+
+TEST(GdbPacketLayout, Amd64IsTheRegisterFileItself) {
+    const PacketLayout& layout = packet_layout(TargetArchitecture::kAmd64);
+    EXPECT_EQ(layout.architecture(), "i386:x86-64");
+    EXPECT_EQ(layout.size(), RegisterFile::kSize);
+    RegisterFile file;
+    file.set(Reg::kR9, 0x99);
+    const auto packet = layout.encode(file);
+    EXPECT_TRUE(std::equal(packet.begin(), packet.end(), file.bytes().begin()));
+}
+
+TEST(GdbPacketLayout, I386FollowsGdbs32BitCore) {
+    const PacketLayout& layout = packet_layout(TargetArchitecture::kI386);
+    EXPECT_EQ(layout.architecture(), "i386");
+    const char* expected[] = {"eax",    "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip",
+                              "eflags", "cs",  "ss",  "ds",  "es",  "fs",  "gs",  "st0"};
+    for (size_t i = 0; i < std::size(expected); ++i) {
+        EXPECT_EQ(layout.registers()[i].info.name, expected[i]) << i;
+    }
+    EXPECT_EQ(layout.registers()[32].info.name, "xmm0");  // after the 16 core and 16 x87 ones
+    EXPECT_EQ(layout.registers()[40].info.name, "mxcsr");
+    // 8 + eip + eflags + 6 selectors: 4 bytes each; 8 x87 of 10; 8 x87 control of 4; 8 xmm
+    // of 16; mxcsr; cr0, cr2, cr3, cr4 of 4; efer of 8.
+    EXPECT_EQ(layout.size(), 16 * 4u + 80 + 32 + 128 + 4 + 4 * 4 + 8);
+    const std::string& xml = target_description_xml(TargetArchitecture::kI386);
+    EXPECT_NE(xml.find("<architecture>i386</architecture>"), std::string::npos);
+    EXPECT_NE(xml.find("<flags id=\"x86_cr0\" size=\"4\">"), std::string::npos);
+    EXPECT_EQ(xml.find("rax"), std::string::npos);
+    EXPECT_EQ(xml.find("org.gnu.gdb.i386.segments"), std::string::npos);  // no empty features
 }
 
 }  // namespace
