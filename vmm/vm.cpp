@@ -273,8 +273,12 @@ void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
     const auto supported_cpuid = kvm_.supported_cpuid();
     const auto msrs = vcpu::boot_msrs();
     const size_t run_size = static_cast<size_t>(kvm_.vcpu_mmap_size());
-    vcpu::VcpuContext context{io_bus_,   mmio_bus_,          control_,
-                              timeline_, exit_tracer_.get(), config_.collect_stats()};
+    vcpu::VcpuContext context{.io_bus = io_bus_,
+                              .mmio_bus = mmio_bus_,
+                              .control = control_,
+                              .timeline = timeline_,
+                              .tracer = exit_tracer_.get(),
+                              .collect_stats = config_.collect_stats()};
 
     for (uint32_t id = 0; id < config_.cpus; ++id) {
         auto fd = vm_.create_vcpu(id);
