@@ -24,12 +24,10 @@ uint64_t host_memory_size() {
     return 0;
 }
 
-BootInputs load_boot_inputs(const VmConfig& config) {
-    if (config.cpus == 0 || config.cpus > kMaxCpus) {
-        throw UserError(
-            fmt::format("--cpus {} is out of range: give 1 to {}", config.cpus, kMaxCpus));
-    }
-    BootInputs inputs;
+namespace {
+
+// The kernel, the initrd, and whether they fit in --memory.
+void load_linux_inputs(const VmConfig& config, BootInputs& inputs) {
     inputs.kernel_file = read_file(config.kernel_path, "kernel");
     try {
         inputs.kernel = boot::parse_bzimage(inputs.kernel_file);
@@ -51,10 +49,26 @@ BootInputs load_boot_inputs(const VmConfig& config) {
             "--memory {} MiB is too small for this kernel and initrd: give at least {} MiB",
             config.memory_size / kMiB, (needed + kMiB - 1) / kMiB));
     }
+}
+
+}  // namespace
+
+BootInputs load_boot_inputs(const VmConfig& config) {
+    if (config.cpus == 0 || config.cpus > kMaxCpus) {
+        throw UserError(
+            fmt::format("--cpus {} is out of range: give 1 to {}", config.cpus, kMaxCpus));
+    }
+    BootInputs inputs;
     const uint64_t host = host_memory_size();
     if (host != 0 && config.memory_size > host) {
         throw UserError(fmt::format("--memory {} MiB is more than this host's {} MiB of RAM",
                                     config.memory_size / kMiB, host / kMiB));
+    }
+    if (config.image) {
+        inputs.image = boot::read_flat_image(config.image->path, config.image->mode,
+                                             config.image->entry, config.memory_size);
+    } else {
+        load_linux_inputs(config, inputs);
     }
     for (const DiskConfig& disk : config.disks) {
         inputs.disks.push_back(virtio::DiskImage::open(disk));

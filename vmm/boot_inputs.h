@@ -5,16 +5,20 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "devices/virtio/blk/disk_image.h"
 #include "devices/virtio/net/tap.h"
 #include "vmm/boot/bzimage.h"
+#include "vmm/boot/flat_image.h"
 #include "vmm/vm_config.h"
 
 namespace berth {
 
 struct BootInputs {
+    // With --image: the lab guest, and no kernel or initrd.
+    std::optional<boot::FlatImage> image;
     std::vector<uint8_t> kernel_file;
     boot::BzImage kernel;
     std::vector<uint8_t> initrd;

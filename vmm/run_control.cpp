@@ -19,6 +19,8 @@ int StopReason::exit_status() const {
             return 124;
         case StopKind::kError:
             return 1;
+        case StopKind::kGuestExit:
+            return guest_exit_status;
     }
     return 1;
 }

@@ -20,15 +20,18 @@ enum class StopKind {
     kSignal,       // SIGINT/SIGTERM to Berth
     kTimeout,      // --timeout expired
     kError,        // the VM cannot go on (KVM entry failure, internal error)
+    kGuestExit,    // a lab guest wrote its exit status to the exit port (0xf4)
 };
 
 struct StopReason {
     StopKind kind = StopKind::kError;
     std::string detail;  // one line for the user, e.g. "guest powered off (ACPI S5)"
     int signal_number = 0;
+    int guest_exit_status = 0;  // kGuestExit: the byte the guest wrote
 
     // 0 for an orderly end the guest or user asked for; 128+N for signal N as
-    // shells report it; 124 for a timeout (like timeout(1)); 1 for an error.
+    // shells report it; 124 for a timeout (like timeout(1)); 1 for an error;
+    // a lab guest's own status for kGuestExit.
     int exit_status() const;
 };
 

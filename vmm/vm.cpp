@@ -13,6 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "devices/lab/calculator.h"
+#include "devices/lab/debug_console.h"
+#include "devices/lab/exit_port.h"
 #include "devices/legacy/acpi_pm.h"
 #include "devices/legacy/boot_marker.h"
 #include "devices/legacy/cmos_rtc.h"
@@ -27,7 +30,9 @@
 #include "devices/virtio/pci/virtio_pci_device.h"
 #include "devices/virtio/rng/virtio_rng.h"
 #include "firmware/acpi/acpi_tables.h"
+#include "vmm/boot/cpu_mode.h"
 #include "vmm/boot/cpu_setup.h"
+#include "vmm/boot/flat_image.h"
 #include "vmm/boot/linux_loader.h"
 #include "vmm/common/error.h"
 #include "vmm/console/console_input.h"
@@ -58,6 +63,13 @@ private:
     const kvm::VmFd& vm_;
     uint32_t irq_;
     trace::DeliveryCounters* deliveries_;
+};
+
+// An interrupt line that goes nowhere: a machine without an interrupt
+// controller (--irqchip none) has nothing to raise.
+class UnwiredIrqLine : public devices::IrqLine {
+public:
+    void set_level(bool) override {}
 };
 
 // MSI-X messages from PCI devices, injected with KVM_SIGNAL_MSI.
@@ -104,8 +116,10 @@ Vm::Vm(const VmConfig& config, BootInputs& inputs, Timeline& timeline)
     // The in-kernel devices come first: vCPUs created later get a LAPIC.
     vm_.set_tss_address(layout::kKvmTssStart);
     vm_.set_identity_map_address(layout::kKvmIdentityMapStart);
-    vm_.create_irqchip();
-    vm_.create_pit();
+    if (config.irqchip == IrqchipKind::kKernel) {
+        vm_.create_irqchip();
+        vm_.create_pit();
+    }
     timeline_.mark(Milestone::kKvmReady);
 
     uint32_t slot = 0;
@@ -114,8 +128,19 @@ Vm::Vm(const VmConfig& config, BootInputs& inputs, Timeline& timeline)
     }
     timeline_.mark(Milestone::kMemoryMapped);
 
+    const kvm_regs first_vcpu_regs =
+        inputs.image ? load_lab_image(*inputs.image) : load_linux(inputs);
+    timeline_.mark(Milestone::kKernelLoaded);
+
+    create_devices(inputs);
+    create_vcpus(first_vcpu_regs);
+}
+
+// Firmware tables, the kernel, its command line and initrd, and the page
+// tables and GDT of the 64-bit boot protocol; returns vCPU 0's registers.
+kvm_regs Vm::load_linux(BootInputs& inputs) {
     // The board of vmm/layout.h, with the PCI host bridge in the DSDT.
-    acpi::AcpiConfig acpi_config = acpi::default_acpi_config(config.cpus);
+    acpi::AcpiConfig acpi_config = acpi::default_acpi_config(config_.cpus);
     acpi_config.pci =
         acpi::AcpiConfig::PciHostBridge{static_cast<uint32_t>(layout::kPciMmioStart.value()),
                                         static_cast<uint32_t>(layout::kPciMmioSize)};
@@ -126,13 +151,18 @@ Vm::Vm(const VmConfig& config, BootInputs& inputs, Timeline& timeline)
     }
 
     const boot::LinuxBootInfo boot_info = boot::load_linux(
-        memory_, inputs.kernel, inputs.kernel_file, inputs.initrd, config.cmdline, tables.rsdp);
+        memory_, inputs.kernel, inputs.kernel_file, inputs.initrd, config_.cmdline, tables.rsdp);
     boot::write_boot_gdt(memory_);
     boot::write_identity_page_tables(memory_);
-    timeline_.mark(Milestone::kKernelLoaded);
+    return boot::boot_regs(boot_info);
+}
 
-    create_devices(inputs);
-    create_vcpus(boot_info);
+// A lab guest (docs/lab-machine.md): the tables its CPU mode needs (GDT,
+// page tables) and the flat image; returns vCPU 0's registers.
+kvm_regs Vm::load_lab_image(const boot::FlatImage& image) {
+    boot::write_cpu_mode_tables(memory_, config_.image->mode);
+    boot::load_flat_image(memory_, image);
+    return boot::cpu_mode_regs(config_.image->mode, image.placement.entry);
 }
 
 Vm::~Vm() {
@@ -169,8 +199,14 @@ void Vm::write_console_output(std::span<const uint8_t> bytes) {
 }
 
 void Vm::create_devices(BootInputs& inputs) {
+    std::shared_ptr<devices::IrqLine> com1_irq;
+    if (config_.irqchip == IrqchipKind::kKernel) {
+        com1_irq = std::make_shared<KvmIrqLine>(vm_, layout::kCom1Irq, delivery_counters());
+    } else {
+        com1_irq = std::make_shared<UnwiredIrqLine>();
+    }
     uart_ = std::make_shared<devices::Uart16550>(
-        std::make_shared<KvmIrqLine>(vm_, layout::kCom1Irq, delivery_counters()),
+        std::move(com1_irq),
         [this](std::span<const uint8_t> bytes) { write_console_output(bytes); });
     io_bus_.insert(layout::kCom1Port, 8, uart_);
     io_bus_.insert(layout::kRtcPortStart, 2, std::make_shared<devices::CmosRtc>());
@@ -191,10 +227,34 @@ void Vm::create_devices(BootInputs& inputs) {
     io_bus_.insert(layout::kPciConfigPortStart, layout::kPciConfigPortSize,
                    std::make_shared<pci::ConfigPorts>(pci_bus_));
     create_virtio_devices(inputs, std::make_shared<KvmMsiSink>(vm_, delivery_counters()));
+    if (config_.image) {
+        create_lab_devices();
+    }
     mmio_bus_.insert(layout::kBootMarkerStart.value(), layout::kBootMarkerSize,
                      std::make_shared<devices::BootMarker>([this](uint64_t, uint64_t) {
                          timeline_.mark(Milestone::kGuestInitReached);
                      }));
+}
+
+// The lab machine's own devices (devices/lab, docs/lab-machine.md): the
+// debug console on port 0xe9 writes to stdout like the guest's console, the
+// exit port ends the run with the guest's status, and the calculator is
+// lab 2's MMIO device.
+void Vm::create_lab_devices() {
+    io_bus_.insert(layout::kDebugConsolePort, 1,
+                   std::make_shared<devices::DebugConsole>([this](uint8_t byte) {
+                       write_console_output(std::span<const uint8_t>(&byte, 1));
+                   }));
+    io_bus_.insert(layout::kExitPort, 1, std::make_shared<devices::ExitPort>([this](uint8_t value) {
+                       StopReason reason{StopKind::kGuestExit,
+                                         fmt::format("guest wrote {} to the exit port ({:#x})",
+                                                     value, layout::kExitPort),
+                                         0};
+                       reason.guest_exit_status = value;
+                       control_.request_stop(std::move(reason));
+                   }));
+    mmio_bus_.insert(layout::kCalculatorStart.value(), layout::kCalculatorSize,
+                     std::make_shared<devices::Calculator>());
 }
 
 // Virtio devices on the PCI bus, one slot each in this order: disks (so the
@@ -269,7 +329,7 @@ void Vm::update_terminal_size() {
     }
 }
 
-void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
+void Vm::create_vcpus(const kvm_regs& first_vcpu_regs) {
     const auto supported_cpuid = kvm_.supported_cpuid();
     const auto msrs = vcpu::boot_msrs();
     const size_t run_size = static_cast<size_t>(kvm_.vcpu_mmap_size());
@@ -288,17 +348,23 @@ void Vm::create_vcpus(const boot::LinuxBootInfo& boot_info) {
             std::vector<kvm_msr_entry> rest(msrs.begin() + static_cast<long>(start), msrs.end());
             start += fd.set_msrs(rest) + 1;
         }
-        auto lapic = fd.get_lapic();
-        vcpu::wire_lapic_lints(lapic);
-        fd.set_lapic(lapic);
+        if (config_.irqchip == IrqchipKind::kKernel) {
+            auto lapic = fd.get_lapic();
+            vcpu::wire_lapic_lints(lapic);
+            fd.set_lapic(lapic);
+        }
         fd.set_fpu(boot::boot_fpu());
         // Only the bootstrap processor starts at the kernel; the others wait
         // for the INIT/SIPI sequence the guest sends them (in-kernel LAPIC).
         if (id == 0) {
             kvm_sregs sregs = fd.get_sregs();
-            boot::set_long_mode_sregs(sregs);
+            if (config_.image) {
+                boot::set_cpu_mode_sregs(sregs, config_.image->mode);
+            } else {
+                boot::set_long_mode_sregs(sregs);
+            }
             fd.set_sregs(sregs);
-            fd.set_regs(boot::boot_regs(boot_info));
+            fd.set_regs(first_vcpu_regs);
         }
         vcpus_.push_back(std::make_unique<vcpu::Vcpu>(id, std::move(fd), run_size, context));
     }

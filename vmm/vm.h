@@ -68,7 +68,10 @@ private:
                            const std::shared_ptr<pci::MsiSink>& msi_sink);
     console::InputTarget console_input_target();
     void update_terminal_size();
-    void create_vcpus(const boot::LinuxBootInfo& boot_info);
+    kvm_regs load_linux(BootInputs& inputs);
+    kvm_regs load_lab_image(const boot::FlatImage& image);
+    void create_lab_devices();
+    void create_vcpus(const kvm_regs& first_vcpu_regs);
     void write_console_output(std::span<const uint8_t> bytes);
     StopReason wait_for_stop();
     // Null unless statistics are on, so that nobody counts for nothing.

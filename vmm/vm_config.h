@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "vmm/boot/cpu_mode.h"
 #include "vmm/trace/exit_filter.h"
 
 namespace berth {
@@ -43,8 +44,23 @@ struct NetConfig {
 // virtio-console port 0 (hvc0). The UART is always there for early messages.
 enum class ConsoleKind { kSerial, kVirtio };
 
+// `--image FILE --mode real|protected|long [--entry ADDR]`: a bare-metal lab
+// guest (a flat binary) instead of a Linux kernel; docs/lab-machine.md.
+struct ImageConfig {
+    std::string path;
+    boot::CpuMode mode = boot::CpuMode::kReal;
+    std::optional<uint64_t> entry;  // nullopt: the load address
+};
+
+// Who emulates the interrupt controllers (LAPIC, IOAPIC, PIC) and the PIT:
+// KVM (kKernel, what Linux needs) or nobody (kNone: a lab machine without
+// interrupts, where `hlt` exits to Berth and ends the run).
+enum class IrqchipKind { kKernel, kNone };
+
 struct VmConfig {
-    std::string kernel_path;
+    std::string kernel_path;  // empty with --image
+    std::optional<ImageConfig> image;
+    IrqchipKind irqchip = IrqchipKind::kKernel;
     std::string initrd_path;  // empty: no initrd
     std::string cmdline = kDefaultCmdline;
     uint64_t memory_size = 512 * kMiB;

@@ -79,5 +79,19 @@ refuse trace-exits-port 'goes past 0xffff' $(run --trace-exits=port=0x10000)
 refuse stats-json-directory 'stats-json .* is a directory' $(run --stats-json "$TMP")
 refuse stats-json-no-dir 'is not a directory' $(run --stats-json /nonexistent/stats.json)
 refuse unknown-option 'berth --help' run --kernel "$KERNEL" --frobnicate
-refuse no-kernel-option 'kernel' run
+refuse no-kernel-option 'give --kernel PATH' run
+# Lab guests (--image, docs/lab-machine.md).
+LAB_IMAGE=$ROOT/build/guest/labs/01-hello.bin
+refuse missing-image 'nonexistent' run --image /nonexistent/lab.bin
+refuse empty-image 'empty' run --image "$TMP/empty"
+refuse image-and-kernel 'excludes' run --kernel "$KERNEL" --image "$LAB_IMAGE"
+refuse bad-mode 'mode' run --image "$LAB_IMAGE" --mode unreal
+refuse bad-entry 'not an address' run --image "$LAB_IMAGE" --entry 0x7c00z
+refuse entry-outside-image 'entry' run --image "$LAB_IMAGE" --entry 0x9000
+refuse mode-without-image 'only applies to --image' $(run --mode long)
+refuse bad-irqchip 'give kernel or none' $(run --irqchip split)
+refuse linux-without-irqchip 'Linux needs the in-kernel irqchip' $(run --irqchip none)
+refuse image-with-initrd 'not --image' run --image "$LAB_IMAGE" --initrd "$INITRD"
+refuse image-with-cpus 'one vCPU' run --image "$LAB_IMAGE" --cpus 2
+refuse virtio-without-irqchip 'add --irqchip kernel' run --image "$LAB_IMAGE" --rng
 echo "ok: every bad input refused with one line and status 2"

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -23,6 +24,74 @@ namespace berth::cli {
 namespace {
 
 constexpr int kUsageError = 2;
+
+uint64_t parse_entry_address(const std::string& text) {
+    size_t used = 0;
+    uint64_t value = 0;
+    try {
+        value = std::stoull(text, &used, 0);  // base 0: 0x7c00, 31744 and 075000 all work
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (text.empty() || used != text.size() || text[0] == '-') {
+        throw UserError(fmt::format("--entry {}: not an address; write e.g. 0x7c00", text));
+    }
+    return value;
+}
+
+// --kernel or --image, and what goes with each: a lab guest has no command
+// line or initrd, runs on one vCPU, and without an in-kernel irqchip it has
+// no interrupts for virtio devices to use.
+void apply_machine_options(const CLI::App& run, const std::string& image_path,
+                           const std::string& mode_text, const std::string& entry_text,
+                           const std::string& irqchip_text, VmConfig& config) {
+    const bool image = run.count("--image") > 0;
+    if (!image && run.count("--kernel") == 0) {
+        throw UserError(
+            "nothing to boot: give --kernel PATH (a Linux bzImage) or --image PATH "
+            "(a lab guest)");
+    }
+    if (!image) {
+        for (const char* option : {"--mode", "--entry"}) {
+            if (run.count(option) > 0) {
+                throw UserError(fmt::format("{} only applies to --image lab guests", option));
+            }
+        }
+    }
+    if (irqchip_text.empty()) {
+        config.irqchip = image ? IrqchipKind::kNone : IrqchipKind::kKernel;
+    } else if (irqchip_text == "kernel") {
+        config.irqchip = IrqchipKind::kKernel;
+    } else if (irqchip_text == "none") {
+        config.irqchip = IrqchipKind::kNone;
+    } else {
+        throw UserError(fmt::format("--irqchip {}: give kernel or none", irqchip_text));
+    }
+    if (!image) {
+        if (config.irqchip == IrqchipKind::kNone) {
+            throw UserError(
+                "--irqchip none is for --image lab guests: Linux needs the in-kernel "
+                "irqchip");
+        }
+        return;
+    }
+    for (const char* option : {"--initrd", "--cmdline"}) {
+        if (run.count(option) > 0) {
+            throw UserError(fmt::format("{} is for Linux kernels, not --image lab guests", option));
+        }
+    }
+    if (config.cpus != 1) {
+        throw UserError("--image lab guests run on one vCPU: leave out --cpus");
+    }
+    const bool virtio = run.count("--disk") > 0 || run.count("--net") > 0 ||
+                        run.count("--rng") > 0 || run.count("--console") > 0;
+    if (virtio && config.irqchip == IrqchipKind::kNone) {
+        throw UserError("virtio devices need interrupts: add --irqchip kernel");
+    }
+    config.image = ImageConfig{
+        image_path, boot::parse_cpu_mode(mode_text),
+        entry_text.empty() ? std::nullopt : std::optional(parse_entry_address(entry_text))};
+}
 
 int run_command(const VmConfig& config) {
     // Bad input: found before anything is made.
@@ -79,10 +148,35 @@ int main(int argc, char** argv) {
     std::string trace_exits_text;
 
     CLI::App* run = app.add_subcommand("run", "Boot a Linux kernel (bzImage) in a new VM");
-    run->add_option("-k,--kernel", config.kernel_path,
-                    "Linux kernel: a bzImage (boot protocol 2.12 or newer, 64-bit)")
-        ->type_name("PATH")
-        ->required();
+    std::string image_path;
+    std::string mode_text = "real";
+    std::string entry_text;
+    std::string irqchip_text;
+    CLI::Option* kernel_option =
+        run->add_option("-k,--kernel", config.kernel_path,
+                        "Linux kernel: a bzImage (boot protocol 2.12 or newer, 64-bit)")
+            ->type_name("PATH");
+    CLI::Option* image_option =
+        run->add_option("--image", image_path,
+                        "instead of a kernel: a flat binary (a lab guest, docs/lab-machine.md), "
+                        "loaded at 0x7c00 in real mode, else at 1 MiB")
+            ->type_name("PATH")
+            ->excludes(kernel_option);
+    kernel_option->excludes(image_option);
+    run->add_option("--mode", mode_text,
+                    "with --image: the CPU mode it starts in: real, "
+                    "protected (flat 32-bit segments) or long (64-bit, "
+                    "first 4 GiB identity-mapped)")
+        ->type_name("MODE")
+        ->default_str("real");
+    run->add_option("--entry", entry_text,
+                    "with --image: the address to start at (default: where the image loads)")
+        ->type_name("ADDR");
+    run->add_option(
+           "--irqchip", irqchip_text,
+           "interrupt controllers and PIT: kernel (KVM emulates them; the default for "
+           "Linux) or none (the default with --image: hlt exits to Berth and ends the run)")
+        ->type_name("KIND");
     run->add_option("-i,--initrd", config.initrd_path, "initramfs loaded next to the kernel")
         ->type_name("PATH");
     run->add_option("-p,--cmdline", config.cmdline,
@@ -167,6 +261,7 @@ int main(int argc, char** argv) {
                     memory_text));
             }
             config.memory_size = *memory;
+            apply_machine_options(*run, image_path, mode_text, entry_text, irqchip_text, config);
             for (const std::string& text : disk_texts) {
                 config.disks.push_back(parse_disk_option(text));
             }
