@@ -37,6 +37,7 @@
 #include "vmm/common/error.h"
 #include "vmm/console/console_input.h"
 #include "vmm/console/raw_terminal.h"
+#include "vmm/gdb/kvm_vcpu_debug.h"
 #include "vmm/layout.h"
 #include "vmm/trace/kvm_binary_stats.h"
 #include "vmm/vcpu/boot_msrs.h"
@@ -110,6 +111,11 @@ Vm::Vm(const VmConfig& config, BootInputs& inputs, Timeline& timeline)
       timeline_(timeline),
       exit_tracer_(config.trace_exits ? trace::ExitTracer::to_stderr(*config.trace_exits)
                                       : nullptr),
+      debug_(config.gdb.has_value(),
+             [this] {
+                 control_.request_stop({StopKind::kConsoleQuit, "stopped by gdb (kill)", 0});
+             }),
+      gdb_server_(config.gdb ? std::make_unique<gdb::GdbServer>(*config.gdb, debug_) : nullptr),
       kvm_(open_kvm(config)),
       vm_(kvm_.create_vm()),
       memory_(GuestMemory::create(x86_ram_ranges(config.memory_size))) {
@@ -166,6 +172,10 @@ kvm_regs Vm::load_lab_image(const boot::FlatImage& image) {
 }
 
 Vm::~Vm() {
+    debug_.shutdown();  // a parked vCPU must not wait for gdb while Berth joins it
+    if (gdb_server_) {
+        gdb_server_->stop();
+    }
     for (auto& vcpu : vcpus_) {
         vcpu->kick();
     }
@@ -338,7 +348,8 @@ void Vm::create_vcpus(const kvm_regs& first_vcpu_regs) {
                               .control = control_,
                               .timeline = timeline_,
                               .tracer = exit_tracer_.get(),
-                              .collect_stats = config_.collect_stats()};
+                              .collect_stats = config_.collect_stats(),
+                              .debug = &debug_};
 
     for (uint32_t id = 0; id < config_.cpus; ++id) {
         auto fd = vm_.create_vcpu(id);
@@ -367,6 +378,10 @@ void Vm::create_vcpus(const kvm_regs& first_vcpu_regs) {
             fd.set_regs(first_vcpu_regs);
         }
         vcpus_.push_back(std::make_unique<vcpu::Vcpu>(id, std::move(fd), run_size, context));
+        vcpu::Vcpu* created = vcpus_.back().get();
+        debug_.add_vcpu(std::make_unique<gdb::KvmVcpuDebug>(created->fd().get(),
+                                                            created->fd().run_area(), memory_,
+                                                            [created] { created->kick(); }));
     }
 }
 
@@ -427,6 +442,12 @@ StopReason Vm::run() {
     if (exit_tracer_) {
         exit_tracer_->set_origin(started_ns);
     }
+    if (gdb_server_) {
+        gdb_server_->start();
+        const std::string address = gdb_server_->address().to_string();
+        std::fprintf(stderr, "berth: waiting for gdb on %s (in gdb: target remote %s)\r\n",
+                     address.c_str(), address.c_str());
+    }
     for (auto& vcpu : vcpus_) {
         vcpu->start();
     }
@@ -473,11 +494,15 @@ StopReason Vm::run() {
         }
     }
 
+    debug_.shutdown();  // before the kicks: releases parked vCPUs, tells gdb the VM ended
     for (auto& vcpu : vcpus_) {
         vcpu->kick();
     }
     for (auto& vcpu : vcpus_) {
         vcpu->join();
+    }
+    if (gdb_server_) {
+        gdb_server_->stop();
     }
     const uint64_t stopped_ns = trace::monotonic_ns();
     if (exit_tracer_) {

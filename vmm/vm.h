@@ -18,6 +18,8 @@
 #include "vmm/boot_inputs.h"
 #include "vmm/console/console_input.h"
 #include "vmm/event_loop.h"
+#include "vmm/gdb/debug_controller.h"
+#include "vmm/gdb/gdb_server.h"
 #include "vmm/kvm/system.h"
 #include "vmm/kvm/vm_fd.h"
 #include "vmm/memory/guest_memory.h"
@@ -91,6 +93,12 @@ private:
     std::unique_ptr<trace::ExitTracer> exit_tracer_;
     trace::DeliveryCounters deliveries_;
     std::optional<trace::ExitReport> exit_report_;
+    // The all-stop controller the vCPU threads call (idle without --gdb) and,
+    // with --gdb, the stub's server: bound here, before /dev/kvm is opened, so
+    // that a port in use is the user's error before anything is made.
+    // Declared before vcpus_: the threads call it until they are joined.
+    gdb::DebugController debug_;
+    std::unique_ptr<gdb::GdbServer> gdb_server_;
     kvm::System kvm_;
     kvm::VmFd vm_;
     GuestMemory memory_;

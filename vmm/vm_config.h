@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vmm/boot/cpu_mode.h"
+#include "vmm/gdb/listen_address.h"
 #include "vmm/trace/exit_filter.h"
 
 namespace berth {
@@ -79,6 +80,7 @@ struct VmConfig {
     std::vector<NetConfig> nets;
     ConsoleKind console = ConsoleKind::kSerial;
     std::optional<std::chrono::milliseconds> timeout;
+    std::optional<gdb::ListenAddress> gdb;  // --gdb [ADDRESS:]PORT: serve gdb, start stopped
     std::string kvm_device = "/dev/kvm";
 };
 

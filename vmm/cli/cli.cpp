@@ -14,6 +14,7 @@
 #include "vmm/cli/device_options.h"
 #include "vmm/cli/size.h"
 #include "vmm/common/error.h"
+#include "vmm/gdb/listen_address.h"
 #include "vmm/trace/chrome_trace.h"
 #include "vmm/trace/exit_filter.h"
 #include "vmm/trace/exit_stats_report.h"
@@ -145,6 +146,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> disk_texts;
     std::vector<std::string> net_texts;
     std::string console_text = "serial";
+    std::string gdb_text;
     std::string trace_exits_text;
 
     CLI::App* run = app.add_subcommand("run", "Boot a Linux kernel (bzImage) in a new VM");
@@ -227,6 +229,10 @@ int main(int argc, char** argv) {
                     "when the VM stops, write the exit statistics to FILE as JSON "
                     "(docs/exit-stats.schema.json)")
         ->type_name("FILE");
+    run->add_option("--gdb", gdb_text,
+                    "serve gdb's remote protocol on 127.0.0.1:PORT (or ADDRESS:PORT); the guest "
+                    "waits for gdb's continue (docs/gdb.md)")
+        ->type_name("[ADDRESS:]PORT");
     run->add_option("--timeout", timeout_seconds, "stop the VM after this many seconds")
         ->type_name("SECONDS");
     run->footer(
@@ -274,6 +280,14 @@ int main(int argc, char** argv) {
             }
             if (config.console == ConsoleKind::kVirtio && run->count("--cmdline") == 0) {
                 config.cmdline = kDefaultVirtioConsoleCmdline;
+            }
+            if (!gdb_text.empty()) {
+                config.gdb = gdb::parse_listen_address(gdb_text);
+                if (!config.gdb) {
+                    throw UserError(fmt::format(
+                        "--gdb {}: expected PORT or ADDRESS:PORT, e.g. 1234 or 0.0.0.0:1234",
+                        gdb_text));
+                }
             }
             if (timeout_seconds < 0) {
                 throw UserError("--timeout must be a positive number of seconds");

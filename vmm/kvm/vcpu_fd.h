@@ -39,6 +39,8 @@ public:
     RunResult run() const;
 
     kvm_run* run_area() const { return run_; }
+    // The raw descriptor, for the gdb stub's own ioctls (vmm/gdb/vcpu_debug_ioctls.h).
+    int get() const { return fd_.get(); }
 
     // KVM's binary statistics of this vCPU (KVM_GET_STATS_FD).
     UniqueFd open_stats() const;

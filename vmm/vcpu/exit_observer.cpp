@@ -82,6 +82,7 @@ trace::ExitEvent ExitObserver::event_for(const VmExit& exit, uint32_t kvm_exit_r
                 event.reason = trace::ExitReason::kInternalError;
                 event.detail = error.suberror;
             },
+            [&](const DebugExit&) { event.reason = trace::exit_reason_from_kvm(kvm_exit_reason); },
             // KVM_EXIT_INTR or KVM_EXIT_IRQ_WINDOW_OPEN: the raw reason tells which.
             [&](const RetryExit&) { event.reason = trace::exit_reason_from_kvm(kvm_exit_reason); },
             [&](const UnknownExit& unknown) {

@@ -79,6 +79,12 @@ void Vcpu::run_exits() {
     RunControl& control = context_.control;
     [[maybe_unused]] uint64_t entered_ns = 0;
     while (!control.stopping()) {
+        if (context_.debug != nullptr) {
+            context_.debug->before_run(id_);  // one atomic load unless gdb holds the VM
+            if (control.stopping()) {
+                break;  // released because the VM is ending
+            }
+        }
         if (id_ == 0) {
             context_.timeline.mark(Milestone::kFirstKvmRun);
         }
@@ -147,6 +153,11 @@ void Vcpu::run_exits() {
                                      "{:#x}",
                                      id_, error.suberror, regs.rip),
                          0});
+                },
+                [&](const DebugExit& debug) {
+                    if (context_.debug != nullptr) {
+                        context_.debug->on_debug_exit(id_, debug.arch);
+                    }
                 },
                 [&](const RetryExit&) {},
                 [&](const UnknownExit& unknown) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "devices/bus.h"
+#include "vmm/gdb/debug_controller.h"
 #include "vmm/kvm/vcpu_fd.h"
 #include "vmm/run_control.h"
 #include "vmm/timeline.h"
@@ -30,6 +31,9 @@ struct VcpuContext {
     // off) and --stats (each vCPU then counts its own exits).
     trace::ExitTracer* tracer = nullptr;
     bool collect_stats = false;
+    // --gdb: parks this thread while gdb holds the VM (Vm always sets it;
+    // without --gdb it never parks).
+    gdb::DebugController* debug = nullptr;
 };
 
 class Vcpu {

@@ -31,6 +31,8 @@ VmExit decode_exit(kvm_run& run, size_t run_size) {
             return FailEntryExit{run.fail_entry.hardware_entry_failure_reason};
         case KVM_EXIT_INTERNAL_ERROR:
             return InternalErrorExit{run.internal.suberror};
+        case KVM_EXIT_DEBUG:
+            return DebugExit{run.debug.arch};
         case KVM_EXIT_INTR:
         case KVM_EXIT_IRQ_WINDOW_OPEN:
             return RetryExit{};

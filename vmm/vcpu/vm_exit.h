@@ -39,6 +39,11 @@ struct FailEntryExit {
 struct InternalErrorExit {
     uint32_t suberror;
 };
+// A debug exception while gdb debugs the guest (KVM_SET_GUEST_DEBUG): a
+// hardware breakpoint or a finished single step; vmm/gdb/debug_exit.h decodes it.
+struct DebugExit {
+    kvm_debug_exit_arch arch;
+};
 // Exits that need nothing from user space beyond running again.
 struct RetryExit {};
 struct UnknownExit {
@@ -46,7 +51,7 @@ struct UnknownExit {
 };
 
 using VmExit = std::variant<IoExit, MmioExit, HltExit, ShutdownExit, SystemEventExit, FailEntryExit,
-                            InternalErrorExit, RetryExit, UnknownExit>;
+                            InternalErrorExit, DebugExit, RetryExit, UnknownExit>;
 
 VmExit decode_exit(kvm_run& run, size_t run_size);
 
