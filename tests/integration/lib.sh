@@ -6,7 +6,7 @@
 # Berth's exit status and its one-line stop reason.
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BERTH=$ROOT/build/berth
+BERTH=${BERTH:-$ROOT/build/berth}  # tests/sanitizers/run.sh points it at build-asan
 KERNEL=$ROOT/build/guest/vmlinuz
 INITRD=$ROOT/build/guest/initrd.img
 # quiet: fewer serial exits; panic=-1: a panicking guest resets and ends Berth.
