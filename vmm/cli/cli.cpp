@@ -84,8 +84,8 @@ void apply_machine_options(const CLI::App& run, const std::string& image_path,
     if (config.cpus != 1) {
         throw UserError("--image lab guests run on one vCPU: leave out --cpus");
     }
-    const bool virtio = run.count("--disk") > 0 || run.count("--net") > 0 ||
-                        run.count("--rng") > 0 || run.count("--console") > 0;
+    const bool virtio = !config.disks.empty() || !config.nets.empty() || config.rng ||
+                        config.console == ConsoleKind::kVirtio;
     if (virtio && config.irqchip == IrqchipKind::kNone) {
         throw UserError("virtio devices need interrupts: add --irqchip kernel");
     }
@@ -267,7 +267,6 @@ int main(int argc, char** argv) {
                     memory_text));
             }
             config.memory_size = *memory;
-            apply_machine_options(*run, image_path, mode_text, entry_text, irqchip_text, config);
             for (const std::string& text : disk_texts) {
                 config.disks.push_back(parse_disk_option(text));
             }
@@ -275,6 +274,7 @@ int main(int argc, char** argv) {
                 config.nets.push_back(parse_net_option(text));
             }
             config.console = parse_console_option(console_text);
+            apply_machine_options(*run, image_path, mode_text, entry_text, irqchip_text, config);
             if (run->count("--trace-exits") > 0) {
                 config.trace_exits = trace::ExitFilter::parse(trace_exits_text);
             }
