@@ -14,7 +14,10 @@ dir=build-asan
 if [[ ! -f $dir/meson-private/coredata.dat ]]; then
 	echo "==> configuring $dir (ASan + UBSan)"
 	# b_lundef=false: the sanitizer runtimes resolve some symbols at run time.
-	meson setup "$dir" --buildtype=debugoptimized -Db_sanitize=address,undefined \
+	# buildtype debug (-O0): on CI's two cores an optimised ASan build of
+	# the unit tests alone took over 20 minutes; unoptimised compiles much
+	# faster and finds the same errors.
+	meson setup "$dir" --buildtype=debug -Db_sanitize=address,undefined \
 		-Db_lundef=false >/dev/null
 fi
 echo "==> building $dir"
