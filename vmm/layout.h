@@ -74,6 +74,8 @@ inline constexpr GuestAddress kFlatImageStart = kHighMemStart;
 static_assert(kFlatImageStart.value() >= kPdStart.value() + 4 * 0x1000);  // above the page tables
 
 // I/O ports.
+inline constexpr uint16_t kPicMasterPort = 0x20;  // command, then data at 0x21 (--irqchip none)
+inline constexpr uint16_t kPitPortStart = 0x40;   // counters 0-2, then the control word at 0x43
 inline constexpr uint16_t kI8042DataPort = 0x60;
 inline constexpr uint16_t kI8042CommandPort = 0x64;
 inline constexpr uint16_t kRtcPortStart = 0x70;      // index 0x70, data 0x71
@@ -91,6 +93,7 @@ inline constexpr uint16_t kPciIoStart = 0xc000;  // I/O BARs, up to 0xffff
 inline constexpr uint16_t kPciIoSize = 0x4000;
 
 // Interrupt lines (ISA IRQ = IOAPIC pin = GSI with KVM's default routing).
+inline constexpr uint32_t kPitIrq = 0;
 inline constexpr uint32_t kCom1Irq = 4;
 inline constexpr uint32_t kAcpiSciIrq = 9;
 

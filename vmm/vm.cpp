@@ -229,6 +229,9 @@ void Vm::create_devices(BootInputs& inputs) {
             control_.request_stop({StopKind::kPowerOff, "guest powered off (ACPI S5)", 0});
         }));
     io_bus_.insert(layout::kPostCodePort, 1, std::make_shared<devices::PostCodePort>());
+    if (config_.irqchip == IrqchipKind::kNone) {
+        create_user_space_timer();
+    }
     // PCI: the host bridge at 00:00.0, reached through ports 0xCF8-0xCFF.
     pci_bus_ = std::make_shared<pci::PciBus>(
         mmio_bus_, io_bus_,
@@ -244,6 +247,23 @@ void Vm::create_devices(BootInputs& inputs) {
                      std::make_shared<devices::BootMarker>([this](uint64_t, uint64_t) {
                          timeline_.mark(Milestone::kGuestInitReached);
                      }));
+}
+
+// Without KVM's irqchip (--irqchip none) KVM has no PIC or PIT: Berth's own
+// take their ports, the PIT's timer runs on the event loop, and a tick that
+// finds vCPU 0 inside KVM_RUN kicks it out to take the interrupt (vCPU 0
+// injects it with KVM_INTERRUPT, vcpu/vcpu.cpp). Lab 5 compares the two.
+void Vm::create_user_space_timer() {
+    pic_ = std::make_shared<devices::Pic8259>();
+    pic_->set_on_pending([this] {
+        if (!vcpus_.empty()) {
+            vcpus_.front()->kick();
+        }
+    });
+    pit_ = std::make_shared<devices::Pit8254>([pic = pic_] { pic->raise(layout::kPitIrq); });
+    io_bus_.insert(layout::kPicMasterPort, 2, pic_);
+    io_bus_.insert(layout::kPitPortStart, 4, pit_);
+    event_loop_.add(pit_->timer_fd(), [pit = pit_] { pit->on_timer(); });
 }
 
 // The lab machine's own devices (devices/lab, docs/lab-machine.md): the
@@ -377,6 +397,7 @@ void Vm::create_vcpus(const kvm_regs& first_vcpu_regs) {
             fd.set_sregs(sregs);
             fd.set_regs(first_vcpu_regs);
         }
+        context.pic = id == 0 ? pic_.get() : nullptr;
         vcpus_.push_back(std::make_unique<vcpu::Vcpu>(id, std::move(fd), run_size, context));
         vcpu::Vcpu* created = vcpus_.back().get();
         debug_.add_vcpu(std::make_unique<gdb::KvmVcpuDebug>(created->fd().get(),

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "devices/bus.h"
+#include "devices/legacy/pic_8259.h"
+#include "devices/legacy/pit_8254.h"
 #include "vmm/boot/linux_loader.h"
 #include "vmm/boot_inputs.h"
 #include "vmm/console/console_input.h"
@@ -73,6 +75,7 @@ private:
     kvm_regs load_linux(BootInputs& inputs);
     kvm_regs load_lab_image(const boot::FlatImage& image);
     void create_lab_devices();
+    void create_user_space_timer();
     void create_vcpus(const kvm_regs& first_vcpu_regs);
     void write_console_output(std::span<const uint8_t> bytes);
     StopReason wait_for_stop();
@@ -109,6 +112,9 @@ private:
     EventLoop event_loop_;  // ioeventfd doorbells of virtio devices
     std::vector<std::unique_ptr<VirtioDoorbells>> doorbells_;
     std::shared_ptr<devices::Uart16550> uart_;
+    // --irqchip none: the PIC and PIT in user space (lab 5), instead of KVM's.
+    std::shared_ptr<devices::Pic8259> pic_;
+    std::shared_ptr<devices::Pit8254> pit_;
     // --console virtio: hvc0, which then gets the terminal's input.
     std::shared_ptr<virtio::VirtioConsole> virtio_console_;
     std::vector<std::unique_ptr<vcpu::Vcpu>> vcpus_;

@@ -14,12 +14,13 @@
 if [ "${1:-}" = --inside ]; then
     out=$2
     systems=$3
+    runs=${4:-2}  # tests/labs/lab_08.sh asks for 1
     # runc and crun need cgroups; the sandbox's /init mounts none. Never
     # mount over a real host's /sys/fs/cgroup (direct mode).
     if [ "${BERTH_IN_SANDBOX:-}" = 1 ] && ! grep -q ' /sys/fs/cgroup cgroup' /proc/mounts; then
         mount -t cgroup2 none /sys/fs/cgroup || exit 1
     fi
-    exec "$BERTH" bench startup --runs 2 --warmup 0 --systems "$systems" --out "$out"
+    exec "$BERTH" bench startup --runs "$runs" --warmup 0 --run-timeout 5 --systems "$systems" --out "$out"
 fi
 
 runtime=
@@ -38,7 +39,7 @@ out=$TMP/bench
 STATUS=0
 BERTH_SANDBOX_BINARIES="qemu-system-x86_64 $runtime" \
 BERTH_SANDBOX_FILES="/usr/share/seabios /usr/share/qemu $ROOT/build/workload" \
-    "$ROOT/scripts/kvm-sandbox" --cpus 2 --timeout 3000 --out "$out" -- \
+    "$ROOT/scripts/kvm-sandbox" --cpus 2 --timeout 2400 --out "$out" -- \
     "$0" --inside "$out" "$systems" >"$TMP/bench.out" 2>"$TMP/bench.err" || STATUS=$?
 if [ "$STATUS" != 0 ] && [ -d "$out/logs" ]; then
     # fail() shows $TMP/*.out and *.err: every run's console and messages.

@@ -5,10 +5,10 @@
 . "$(dirname "$0")/lib.sh"
 
 mkdir "$TMP/blank"
-for lab in 01-hello 03-protected 04-long; do
+for lab in 01-hello 03-protected 04-long 05-interrupts 06-virtqueue; do
     ln -s "$LAB_BUILD/blank-$lab.bin" "$TMP/blank/$lab.bin"
 done
-for lab in 01 03 04; do
+for lab in 01 03 04 05 06; do
     status=0
     LAB_BUILD=$TMP/blank sh "$(dirname "$0")/lab_$lab.sh" >"$TMP/lab_$lab.log" 2>&1 || status=$?
     if [ "$status" -ne 0 ] && grep -q 'check(s) failed' "$TMP/lab_$lab.log"; then

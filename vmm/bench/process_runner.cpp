@@ -28,6 +28,10 @@ constexpr std::chrono::milliseconds kSampleInterval{25};
 // After the process exits, how long its pipes may stay open (held by a
 // descendant) before the bench stops reading them.
 constexpr std::chrono::milliseconds kDrainGrace{2000};
+// After the SIGKILL at the timeout, how long the bench waits for the process
+// to go before leaving it behind: a process stuck in the kernel (a nested
+// hypervisor that lost a CPU) may never die, and the bench must still end.
+constexpr std::chrono::seconds kKillGrace{60};
 
 double ms_between(Clock::time_point from, Clock::time_point to) {
     return std::chrono::duration<double, std::milli>(to - from).count();
@@ -189,6 +193,11 @@ ProcessOutcome run_process(const ProcessRequest& request) {
             outcome.timed_out = true;
             ::kill(-pid, SIGKILL);
         }
+        if (outcome.timed_out && now >= deadline + kKillGrace) {
+            outcome.left_behind = true;
+            outcome.exit_ms = ms_between(start, now);
+            break;
+        }
         auto wait_until = outcome.timed_out ? now + std::chrono::milliseconds(100)
                                             : std::min(deadline, next_sample);
         if (!request.sample_memory && !outcome.timed_out) {
@@ -236,7 +245,7 @@ ProcessOutcome run_process(const ProcessRequest& request) {
             next_sample = now + kSampleInterval;
         }
     }
-    if (!exited) {  // poll() failed: make sure of the end anyway
+    if (!exited && !outcome.left_behind) {  // poll() failed: make sure of the end anyway
         ::kill(-pid, SIGKILL);
         ::wait4(pid, &status, 0, &usage);
         outcome.exit_ms = ms_between(start, Clock::now());

@@ -31,6 +31,7 @@ struct ProcessOutcome {
     bool started = false;              // fork and exec worked
     std::string start_error;           // why not
     bool timed_out = false;            // killed (its process group) at the timeout
+    bool left_behind = false;          // ...and still there a minute after SIGKILL
     int exit_code = -1;                // exit status, or 128 + signal number
     std::optional<double> running_ms;  // spawn -> marker read
     double exit_ms = 0;                // spawn -> exit seen

@@ -28,6 +28,9 @@ std::string why_failed(SystemKind system, const ProcessOutcome& outcome) {
     if (!outcome.started) {
         return outcome.start_error;
     }
+    if (outcome.left_behind) {
+        return "timed out, and did not die within a minute of SIGKILL: left behind";
+    }
     if (outcome.timed_out) {
         return fmt::format("timed out after {:.0f} s and was killed", outcome.exit_ms / 1000);
     }

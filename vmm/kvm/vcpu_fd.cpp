@@ -65,6 +65,11 @@ void VcpuFd::set_lapic(const kvm_lapic_state& lapic) const {
     KVM_IOCTL(fd_.get(), KVM_SET_LAPIC, &lapic);
 }
 
+void VcpuFd::interrupt(uint8_t vector) const {
+    kvm_interrupt request{.irq = vector};
+    KVM_IOCTL(fd_.get(), KVM_INTERRUPT, &request);
+}
+
 size_t VcpuFd::set_msrs(const std::vector<kvm_msr_entry>& entries) const {
     // u32 nmsrs, u32 pad, entries: see flex_array_ioctls.h.
     std::vector<uint8_t> buffer(kMsrsHeaderSize + entries.size() * sizeof(kvm_msr_entry));

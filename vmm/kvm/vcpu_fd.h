@@ -38,6 +38,10 @@ public:
     // short: an ordinary event, not an error.
     RunResult run() const;
 
+    // KVM_INTERRUPT: queue an external interrupt with this vector; only for
+    // a VM without an in-kernel irqchip, whose interrupt controller is Berth's.
+    void interrupt(uint8_t vector) const;
+
     kvm_run* run_area() const { return run_; }
     // The raw descriptor, for the gdb stub's own ioctls (vmm/gdb/vcpu_debug_ioctls.h).
     int get() const { return fd_.get(); }

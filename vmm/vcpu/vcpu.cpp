@@ -88,6 +88,9 @@ void Vcpu::run_exits() {
         if (id_ == 0) {
             context_.timeline.mark(Milestone::kFirstKvmRun);
         }
+        if (context_.pic != nullptr) {
+            offer_interrupt();
+        }
         if constexpr (kObserved) {
             entered_ns = trace::monotonic_ns();
             observer_->entering_run(entered_ns);
@@ -96,7 +99,11 @@ void Vcpu::run_exits() {
             if constexpr (kObserved) {
                 observer_->interrupted(entered_ns, trace::monotonic_ns());
             }
-            continue;  // a kick, or a stray signal: look at stopping() again
+            // A kick, or a stray signal. The kick is consumed here, before
+            // what it announced (a stop, an interrupt) is looked at again.
+            std::atomic_ref<uint8_t>(fd_.run_area()->immediate_exit)
+                .store(0, std::memory_order_release);
+            continue;
         }
         [[maybe_unused]] uint64_t returned_ns = 0;
         if constexpr (kObserved) {
@@ -122,9 +129,7 @@ void Vcpu::run_exits() {
                         context_.mmio_bus.read(mmio.address, mmio.data);
                     }
                 },
-                [&](const HltExit&) {
-                    control.request_stop({StopKind::kPowerOff, "guest halted", 0});
-                },
+                [&](const HltExit&) { halt(); },
                 [&](const ShutdownExit&) {
                     control.request_stop({StopKind::kReset, "guest reset (triple fault)", 0});
                 },
@@ -174,6 +179,34 @@ void Vcpu::run_exits() {
     }
     if constexpr (kObserved) {
         observer_->stopped(trace::monotonic_ns());
+    }
+}
+
+void Vcpu::offer_interrupt() {
+    kvm_run* run = fd_.run_area();
+    if (!context_.pic->has_pending()) {
+        run->request_interrupt_window = 0;
+        return;
+    }
+    // Both flags are KVM's view after the last exit: IF set, and no
+    // instruction (sti, mov ss) blocking interrupts for one more step.
+    if (run->ready_for_interrupt_injection != 0 && run->if_flag != 0) {
+        fd_.interrupt(context_.pic->acknowledge());
+        run->request_interrupt_window = 0;
+    } else {
+        // KVM exits (KVM_EXIT_IRQ_WINDOW_OPEN) the moment the guest can take it.
+        run->request_interrupt_window = 1;
+    }
+}
+
+void Vcpu::halt() {
+    RunControl& control = context_.control;
+    if (context_.pic == nullptr || fd_.run_area()->if_flag == 0) {
+        // Nothing can wake this CPU (interrupts off, or none Berth delivers).
+        control.request_stop({StopKind::kPowerOff, "guest halted", 0});
+        return;
+    }
+    while (!control.stopping() && !context_.pic->wait_for_pending(std::chrono::milliseconds(50))) {
     }
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "devices/bus.h"
+#include "devices/legacy/pic_8259.h"
 #include "vmm/gdb/debug_controller.h"
 #include "vmm/kvm/vcpu_fd.h"
 #include "vmm/run_control.h"
@@ -34,6 +35,9 @@ struct VcpuContext {
     // --gdb: parks this thread while gdb holds the VM (Vm always sets it;
     // without --gdb it never parks).
     gdb::DebugController* debug = nullptr;
+    // --irqchip none: the user-space PIC whose interrupts this vCPU takes
+    // (vCPU 0 only; null with KVM's in-kernel irqchip).
+    devices::Pic8259* pic = nullptr;
 };
 
 class Vcpu {
@@ -63,6 +67,12 @@ private:
     // timestamps and hooks; without it the loop is exactly the plain one.
     template <bool kObserved>
     void run_exits();
+    // --irqchip none: hands the PIC's pending interrupt to KVM when the
+    // guest can take it, or asks KVM to exit as soon as it can.
+    void offer_interrupt();
+    // A HLT exit: with interrupts on and a user-space PIC, sleep until an
+    // interrupt is pending (the CPU wakes); otherwise the guest has stopped.
+    void halt();
 
     uint32_t id_;
     kvm::VcpuFd fd_;

@@ -291,6 +291,11 @@ TEST(JudgeRun, SaysWhyARunFailed) {
                     o.exit_ms = 600000;
                 }),
                 HasSubstr("timed out after 600 s"));
+    EXPECT_THAT(detail([](ProcessOutcome& o) {
+                    o.timed_out = true;
+                    o.left_behind = true;
+                }),
+                HasSubstr("left behind"));
     EXPECT_EQ(detail([](ProcessOutcome& o) {
                   o.exit_code = 1;
                   o.err = "qemu-system-x86_64: failed to initialize kvm: No such file\n\n";
