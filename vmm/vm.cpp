@@ -199,6 +199,10 @@ void Vm::write_console_output(std::span<const uint8_t> bytes) {
     while (!bytes.empty()) {
         ssize_t written = ::write(STDOUT_FILENO, bytes.data(), bytes.size());
         if (written < 0 && errno == EINTR) {
+            // A kick: a full pipe nobody reads must not keep the VM from stopping.
+            if (control_.stopping()) {
+                return;
+            }
             continue;
         }
         if (written <= 0) {

@@ -13,7 +13,8 @@ refuse() {
     pattern=$2
     shift 2
     STATUS=0
-    "$BERTH" "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" || STATUS=$?
+    # shellcheck disable=SC2086 # RUN_AS: a command prefix, split on purpose
+    ${RUN_AS:-} "$BERTH" "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" || STATUS=$?
     expect_status "$name" 2
     lines=$(wc -l <"$TMP/$name.err")
     [ "$lines" -eq 1 ] || fail "$name: $lines lines on stderr, expected one"
@@ -43,6 +44,10 @@ printf '\000\002' | dd of="$TMP/old-kernel" bs=1 seek=518 conv=notrunc 2>/dev/nu
 refuse old-protocol '2.12' run --kernel "$TMP/old-kernel"
 refuse missing-initrd 'cannot open initrd' run --kernel "$KERNEL" --initrd /nonexistent/initrd
 refuse empty-initrd 'initrd .* is empty' run --kernel "$KERNEL" --initrd "$TMP/empty"
+# An initrd larger than guest RAM below the 32-bit hole (sparse: no space used).
+truncate -s 3G "$TMP/huge-initrd"
+refuse oversized-initrd 'need more than the 3072 MiB of RAM' run --kernel "$KERNEL" --initrd "$TMP/huge-initrd"
+rm -f "$TMP/huge-initrd"
 refuse memory-too-small 'too small for this kernel' $(run --memory 16M)
 refuse memory-too-large 'more than this host' $(run --memory 64T)
 refuse memory-not-a-size 'not a size' $(run --memory lots)
@@ -67,6 +72,21 @@ if command -v flock >/dev/null; then
     refuse locked-disk 'in use by another process' $(run --disk "$TMP/disk.img")
     refuse locked-disk-ro 'in use by another process' $(run --disk "$TMP/disk.img,ro")
     exec 8>&-
+fi
+# As an unprivileged user (root may open anything): a disk it cannot open,
+# and a tap it may not create. cwd and $TMP must be reachable for it.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 711 "$TMP"
+    chmod 777 "$TMP/cwd"
+    head -c 4096 /dev/zero >"$TMP/unreadable.img"
+    chmod 000 "$TMP/unreadable.img"
+    RUN_AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+    refuse unreadable-disk 'not writable (permission denied)' $(run --disk "$TMP/unreadable.img")
+    refuse unreadable-disk-ro 'not readable (permission denied)' $(run --disk "$TMP/unreadable.img,ro")
+    refuse tap-not-permitted 'no permission to open /dev/net/tun' $(run --net tap=berthbad0)
+    RUN_AS=
+else
+    echo "skipped: unreadable-disk and tap-not-permitted need root (to become another user) and setpriv"
 fi
 refuse net-no-tap 'no tap' $(run --net mac=52:54:00:12:34:56)
 refuse net-bad-mac 'not a unicast address' $(run --net tap=tap0,mac=01:00:5e:00:00:01)
