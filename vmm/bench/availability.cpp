@@ -95,6 +95,7 @@ HostFacts probe_host(const std::vector<SystemKind>& wanted) {
 std::optional<std::string> skip_reason(SystemKind system, const HostFacts& facts) {
     switch (system) {
         case SystemKind::kBerth:
+        case SystemKind::kBerthStats:
             return facts.kvm_problem;
         case SystemKind::kQemuMicrovm:
         case SystemKind::kQemuPc:

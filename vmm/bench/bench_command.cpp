@@ -36,8 +36,9 @@ BenchCommand add_bench_command(CLI::App& berth_app) {
         ->default_str("1");
     startup
         ->add_option("--systems", texts->systems,
-                     "comma-separated: berth,qemu-microvm,qemu-pc,runc,crun,docker; those "
-                     "that cannot run here are listed as skipped, with the reason")
+                     "comma-separated: berth,berth-stats,qemu-microvm,qemu-pc,runc,crun,docker "
+                     "(berth-stats: Berth with --stats, the exit observatory on); those that "
+                     "cannot run here are listed as skipped, with the reason")
         ->type_name("LIST")
         ->default_str(texts->systems);
     startup->add_option("--cpus", o.cpus, "vCPUs of every VM")->type_name("N")->default_str("1");

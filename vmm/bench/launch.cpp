@@ -30,21 +30,27 @@ std::vector<std::string> launch_command(SystemKind system, const LaunchContext& 
                                         const std::string& id) {
     switch (system) {
         case SystemKind::kBerth:
-            return {c.berth,
-                    "run",
-                    "--kernel",
-                    c.kernel,
-                    "--initrd",
-                    c.initrd,
-                    "--memory",
-                    std::to_string(c.memory_mib) + "M",
-                    "--cpus",
-                    std::to_string(c.cpus),
-                    "--cmdline",
-                    std::string(kVmCmdline),
-                    "--timings",
-                    "--timeout",
-                    std::to_string(c.timeout_seconds)};
+        case SystemKind::kBerthStats: {
+            std::vector<std::string> argv = {c.berth,
+                                             "run",
+                                             "--kernel",
+                                             c.kernel,
+                                             "--initrd",
+                                             c.initrd,
+                                             "--memory",
+                                             std::to_string(c.memory_mib) + "M",
+                                             "--cpus",
+                                             std::to_string(c.cpus),
+                                             "--cmdline",
+                                             std::string(kVmCmdline),
+                                             "--timings",
+                                             "--timeout",
+                                             std::to_string(c.timeout_seconds)};
+            if (system == SystemKind::kBerthStats) {
+                argv.push_back("--stats");  // the exit observatory on: every exit timed and counted
+            }
+            return argv;
+        }
         case SystemKind::kQemuMicrovm:
             // rtc=on: without an RTC the default kernel stalls for seconds
             // probing one (docs/boot.md); microvm's default under KVM has none.

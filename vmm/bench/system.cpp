@@ -6,8 +6,8 @@ namespace berth::bench {
 namespace {
 
 constexpr std::array kAllSystems = {
-    SystemKind::kBerth, SystemKind::kQemuMicrovm, SystemKind::kQemuPc,
-    SystemKind::kRunc,  SystemKind::kCrun,        SystemKind::kDocker,
+    SystemKind::kBerth, SystemKind::kBerthStats, SystemKind::kQemuMicrovm, SystemKind::kQemuPc,
+    SystemKind::kRunc,  SystemKind::kCrun,       SystemKind::kDocker,
 };
 
 }  // namespace
@@ -20,6 +20,8 @@ std::string_view system_name(SystemKind kind) {
     switch (kind) {
         case SystemKind::kBerth:
             return "berth";
+        case SystemKind::kBerthStats:
+            return "berth-stats";
         case SystemKind::kQemuMicrovm:
             return "qemu-microvm";
         case SystemKind::kQemuPc:
@@ -44,8 +46,8 @@ std::optional<SystemKind> system_from_name(std::string_view name) {
 }
 
 bool is_vm(SystemKind kind) {
-    return kind == SystemKind::kBerth || kind == SystemKind::kQemuMicrovm ||
-           kind == SystemKind::kQemuPc;
+    return kind == SystemKind::kBerth || kind == SystemKind::kBerthStats ||
+           kind == SystemKind::kQemuMicrovm || kind == SystemKind::kQemuPc;
 }
 
 }  // namespace berth::bench

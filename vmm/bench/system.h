@@ -11,6 +11,7 @@ namespace berth::bench {
 
 enum class SystemKind {
     kBerth,        // this executable, `berth run`
+    kBerthStats,   // the same with --stats: what the exit observatory costs when on
     kQemuMicrovm,  // qemu-system-x86_64 -M microvm,rtc=on -accel kvm
     kQemuPc,       // qemu-system-x86_64 -M pc -accel kvm (SeaBIOS first)
     kRunc,         // runc run --bundle
@@ -22,8 +23,8 @@ enum class SystemKind {
 // ratios are to Berth).
 std::span<const SystemKind> all_systems();
 
-// The name on the command line and in every output: "berth", "qemu-microvm",
-// "qemu-pc", "runc", "crun", "docker".
+// The name on the command line and in every output: "berth", "berth-stats",
+// "qemu-microvm", "qemu-pc", "runc", "crun", "docker".
 std::string_view system_name(SystemKind kind);
 std::optional<SystemKind> system_from_name(std::string_view name);
 

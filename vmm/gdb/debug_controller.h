@@ -51,6 +51,9 @@ public:
             park(vcpu);
         }
     }
+    // Whether gdb is stopping or holding the VM: a vCPU waiting outside
+    // KVM_RUN (a halt in Berth) must come back to before_run() to park.
+    bool holding() const { return hold_.load(std::memory_order_relaxed); }
     // vCPU thread, on KVM_EXIT_DEBUG.
     void on_debug_exit(uint32_t vcpu, const kvm_debug_exit_arch& arch);
 

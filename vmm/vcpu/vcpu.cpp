@@ -206,7 +206,19 @@ void Vcpu::halt() {
         control.request_stop({StopKind::kPowerOff, "guest halted", 0});
         return;
     }
-    while (!control.stopping() && !context_.pic->wait_for_pending(std::chrono::milliseconds(50))) {
+    while (!control.stopping()) {
+        if (context_.pic->wait_for_pending(std::chrono::milliseconds(50))) {
+            return;  // the interrupt is injected before the next KVM_RUN
+        }
+        if (context_.debug != nullptr && context_.debug->holding()) {
+            // gdb stops the VM. KVM reported the hlt with RIP past it: point
+            // RIP back at the one-byte hlt, so that the guest, once resumed,
+            // halts again instead of waking without an interrupt.
+            kvm_regs regs = fd_.get_regs();
+            regs.rip -= 1;
+            fd_.set_regs(regs);
+            return;
+        }
     }
 }
 

@@ -165,6 +165,11 @@ TEST(LaunchCommand, VmmsBootTheSameKernelInitrdAndSizes) {
               "-nodefaults -no-user-config -display none -serial stdio -no-reboot "
               "-L /usr/share/seabios -kernel /repo/build/guest/vmlinuz -initrd "
               "/repo/build/workload/initrd.img -append console=ttyS0 quiet panic=-1 reboot=k");
+    // berth-stats: the same command with the exit observatory on.
+    EXPECT_EQ(joined(launch_command(SystemKind::kBerthStats, c, "id")),
+              joined(launch_command(SystemKind::kBerth, c, "id")) + " --stats");
+    EXPECT_EQ(system_from_name("berth-stats"), SystemKind::kBerthStats);
+    EXPECT_TRUE(is_vm(SystemKind::kBerthStats));
     const auto pc = launch_command(SystemKind::kQemuPc, c, "id");
     EXPECT_EQ(pc[2], "pc");
     EXPECT_EQ(pc.back(), std::string(kVmCmdline));
