@@ -4,7 +4,7 @@
 //   0x0000_0500  GDT: null, null, code 0x10, data 0x18, 16-byte TSS 0x20 (boot/cpu_setup);
 //                lab guests: null, code32 0x08, data 0x10, code64 0x18, TSS 0x20 (boot/cpu_mode)
 //   0x0000_0530  IDT (empty)
-//   0x0000_7000  boot_params "zero page" (boot/linux_loader)
+//   0x0000_7000  boot_params "zero page" (boot/zero_page, written by boot/linux_loader)
 //   0x0000_7c00  real-mode lab image, up to 0x9_fc00; also the real-mode SP (boot/flat_image)
 //   0x0000_8ff0  initial stack pointer (Linux, protected- and long-mode lab guests)
 //   0x0000_9000  PML4, 0xa000 PDPT, 0xb000..0xefff four page directories

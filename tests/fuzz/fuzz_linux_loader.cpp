@@ -1,8 +1,8 @@
 // libFuzzer target: the bzImage parser and the Linux loader
-// (vmm/boot/bzimage, vmm/boot/linux_loader) on arbitrary kernel file bytes,
-// with a guest memory size, an initrd size and a command line from the
-// fuzzer. The seeds are synthetic bzImages (a setup header and a small
-// payload), never a real kernel.
+// (vmm/boot/bzimage, vmm/boot/linux_loader, vmm/boot/zero_page) on arbitrary
+// kernel file bytes, with a guest memory size, an initrd size and a command
+// line from the fuzzer. The seeds are synthetic bzImages (a setup header and
+// a small payload), never a real kernel.
 //
 // Every input either loads or is refused with UserError; anything else thrown
 // is a crash. It checks:
@@ -32,7 +32,7 @@
 // tests/fuzz/make_seeds.py writes the seeds in tests/fuzz/corpus/linux_loader.
 //
 // clang-format off
-// fuzz-sources: vmm/boot/bzimage.cpp vmm/boot/linux_loader.cpp vmm/boot/e820.cpp vmm/memory/guest_memory.cpp vmm/memory/memory_layout.cpp vmm/common/error.cpp
+// fuzz-sources: vmm/boot/bzimage.cpp vmm/boot/linux_loader.cpp vmm/boot/zero_page.cpp vmm/memory/guest_memory.cpp vmm/memory/memory_layout.cpp vmm/common/error.cpp
 // clang-format on
 
 #include <asm/bootparam.h>

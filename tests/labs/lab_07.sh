@@ -35,7 +35,7 @@ STATUS=0
 tr -d '\r' <"$TMP/out" | sed 's/^\[ *[0-9]*\.[0-9]*\] //' >"$TMP/console"
 
 # Berth refused or failed before the kernel printed anything (the blank's
-# build_e820_map, for one, throws): one failure, with Berth's reason.
+# zero_page.cpp, for one, throws): one failure, with Berth's reason.
 if [ ! -s "$TMP/console" ]; then
     check_failed "Berth booted nothing: no console output, exit status $STATUS. Berth's stderr:"
     tail -n 5 "$TMP/err"

@@ -4,11 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
+#include <vector>
 
-#include "vmm/boot/e820.h"
 #include "vmm/boot/guest_write.h"
+#include "vmm/boot/zero_page.h"
 #include "vmm/common/error.h"
 #include "vmm/layout.h"
 
@@ -17,14 +17,6 @@ namespace {
 
 constexpr uint64_t kPageSize = 0x1000;
 constexpr uint64_t kMiB = 1ull << 20;
-// boot.rst, type_of_loader: 0xff means "undefined", which is what a loader
-// without an assigned ID must use.
-constexpr uint8_t kLoaderTypeUndefined = 0xff;
-// boot.rst, vid_mode: 0xffff is "normal" (80x25); Berth has no display anyway.
-constexpr uint16_t kVidModeNormal = 0xffff;
-// boot.rst, heap_end_ptr: end of the setup heap, relative to the real-mode
-// code, minus 0x200 (the value boot.rst's sample loader uses for a modern kernel).
-constexpr uint16_t kHeapEndPtr = 0xfe00;
 
 constexpr uint64_t align_down(uint64_t value, uint64_t alignment) {
     return value & ~(alignment - 1);
@@ -183,31 +175,19 @@ LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
     write_guest_obj(memory, layout::kCmdlineStart + cmdline.size(), uint8_t{0},
                     "the kernel command line");
 
-    // zero-page.rst / boot.rst "64-bit BOOT PROTOCOL": start from zeros, take
-    // the kernel's own setup header, then fill in what a boot loader must.
-    boot_params params{};
-    static_assert(sizeof(params.hdr) == sizeof(kernel.setup_header_bytes));
-    std::memcpy(&params.hdr, kernel.setup_header_bytes.data(), sizeof(params.hdr));
-    params.hdr.type_of_loader = kLoaderTypeUndefined;
-    params.hdr.vid_mode = kVidModeNormal;
-    params.hdr.loadflags |= CAN_USE_HEAP;
-    params.hdr.heap_end_ptr = kHeapEndPtr;
-    // All of these are below 4 GiB, so the ext_ (high 32 bits) fields stay 0;
-    // they are written anyway so the split is visible.
-    params.hdr.code32_start = static_cast<uint32_t>(kernel_load.value());
-    params.hdr.cmd_line_ptr = static_cast<uint32_t>(layout::kCmdlineStart.value());
-    params.ext_cmd_line_ptr = static_cast<uint32_t>(layout::kCmdlineStart.value() >> 32);
-    params.hdr.ramdisk_image = static_cast<uint32_t>(initrd_start.value());
-    params.ext_ramdisk_image = static_cast<uint32_t>(initrd_start.value() >> 32);
-    params.hdr.ramdisk_size = static_cast<uint32_t>(initrd.size());
-    params.ext_ramdisk_size = static_cast<uint32_t>(uint64_t{initrd.size()} >> 32);
-    params.acpi_rsdp_addr = acpi_rsdp.value();
-
+    // The zero page (zero_page.h) tells the kernel where all of it is, and
+    // where its RAM is.
     const std::vector<boot_e820_entry> e820 = build_e820_map(memory);
-    std::copy(e820.begin(), e820.end(), params.e820_table);
-    params.e820_entries = static_cast<uint8_t>(e820.size());  // at most 128 (build_e820_map)
-
-    write_guest_obj(memory, layout::kZeroPageStart, params, "the zero page");
+    const ZeroPageInputs placed{
+        .kernel_load = kernel_load,
+        .cmdline = layout::kCmdlineStart,
+        .initrd = initrd_start,
+        .initrd_size = initrd.size(),
+        .acpi_rsdp = acpi_rsdp,
+        .e820 = e820,
+    };
+    write_guest_obj(memory, layout::kZeroPageStart, build_zero_page(kernel, placed),
+                    "the zero page");
 
     return LinuxBootInfo{
         .entry_point = kernel_load + kStartup64Offset,

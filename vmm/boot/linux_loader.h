@@ -1,6 +1,7 @@
-// Loading a bzImage, its initrd and command line into guest RAM and filling
-// the zero page, for the 64-bit boot protocol (Documentation/arch/x86/boot.rst,
-// "64-bit BOOT PROTOCOL", "Loading The Rest of The Kernel"; zero-page.rst).
+// Loading a bzImage, its initrd and command line into guest RAM and writing
+// the zero page (built by zero_page.h) next to them, for the 64-bit boot
+// protocol (Documentation/arch/x86/boot.rst, "64-bit BOOT PROTOCOL", "Loading
+// The Rest of The Kernel").
 #pragma once
 
 #include <cstdint>
@@ -36,8 +37,9 @@ uint64_t minimum_memory_size(const BzImage& kernel, uint64_t initrd_size, uint64
 // and it fits there with the initrd, else at the lowest suitably aligned
 // address from 1 MiB), the initrd (as high as the kernel allows, page-aligned,
 // above the kernel's init_size) and the NUL-terminated command line into
-// `memory`, and writes the zero page with the e820 map and `acpi_rsdp`
-// (0: none, the guest then searches for the RSDP itself). `kernel_file` must be
+// `memory`, and writes at layout::kZeroPageStart the zero page build_zero_page
+// makes from where they went, `acpi_rsdp` (0: none, the guest then searches
+// for the RSDP itself) and build_e820_map(memory). `kernel_file` must be
 // the file `kernel` was parsed from. Throws UserError for a command line that
 // is too long or contains a NUL, and for memory too small for it all.
 LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,

@@ -1,9 +1,11 @@
 // Lab 7 (docs/labs/07-boot-linux.md): the Linux x86 boot protocol as Berth
-// implements it, checked the way the kernel will read it. The e820 map is
-// checked entry by entry for several memory sizes and region layouts; the
-// zero page is read back from guest memory as raw bytes at the offsets
-// Documentation/arch/x86/zero-page.rst and boot.rst give, not through
-// struct boot_params, so a field written to the wrong place shows up.
+// implements it in vmm/boot/zero_page.cpp, checked the way the kernel will
+// read it. The e820 map (build_e820_map) is checked entry by entry for
+// several memory sizes and region layouts; the zero page build_zero_page
+// makes is read as raw bytes at the offsets Documentation/arch/x86/
+// zero-page.rst and boot.rst give, not through struct boot_params, so a
+// field written to the wrong place shows up; then load_linux, end to end,
+// must leave the same in guest memory at 0x7000.
 //
 // scripts/lab-check 7 runs these (BootProtocolLab*) together with E820*.
 #include <asm/bootparam.h>
@@ -11,8 +13,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -20,8 +24,8 @@
 
 #include "tests/unit/boot/fake_bzimage.h"
 #include "vmm/boot/bzimage.h"
-#include "vmm/boot/e820.h"
 #include "vmm/boot/linux_loader.h"
+#include "vmm/boot/zero_page.h"
 #include "vmm/common/error.h"
 #include "vmm/layout.h"
 
@@ -54,6 +58,7 @@ constexpr uint64_t kHeapEndPtrOffset = 0x224;
 constexpr uint64_t kCmdLinePtrOffset = 0x228;
 constexpr uint64_t kE820TableOffset = 0x2d0;
 constexpr uint64_t kE820EntrySize = 20;  // u64 addr, u64 size, u32 type, packed
+constexpr uint64_t kZeroPageSize = 0x1000;
 
 static_assert(offsetof(boot_params, acpi_rsdp_addr) == kAcpiRsdpAddrOffset);
 static_assert(offsetof(boot_params, ext_ramdisk_image) == kExtRamdiskImageOffset);
@@ -75,6 +80,7 @@ static_assert(kSetupHeaderStart + offsetof(setup_header, heap_end_ptr) == kHeapE
 static_assert(kSetupHeaderStart + offsetof(setup_header, cmd_line_ptr) == kCmdLinePtrOffset);
 static_assert(offsetof(boot_params, e820_table) == kE820TableOffset);
 static_assert(sizeof(boot_e820_entry) == kE820EntrySize);
+static_assert(sizeof(boot_params) == kZeroPageSize);
 
 // The legacy area of a PC, which Berth mirrors (vmm/layout.h).
 constexpr uint64_t kEbda = 0x9fc00;
@@ -270,14 +276,241 @@ TEST(BootProtocolLabE820Regions, RefusesMoreEntriesThanTheZeroPageHolds) {
     EXPECT_THROW(build_e820_map(too_many), UserError);
 }
 
-// --- The zero page, as the kernel reads it --------------------------------------
+// --- The zero page, as the kernel reads it ------------------------------------
+
+// A zero page as bytes: little-endian fields at their documented offsets.
+struct ZeroPageBytes {
+    std::array<uint8_t, kZeroPageSize> bytes{};
+
+    uint8_t byte(uint64_t offset) const { return bytes.at(offset); }
+    template <typename T>
+    T at(uint64_t offset) const {
+        T value = 0;
+        for (size_t i = 0; i < sizeof(T); ++i) {
+            value |= T(byte(offset + i)) << (8 * i);
+        }
+        return value;
+    }
+    // The e820 table, as many entries as e820_entries says.
+    std::vector<Entry> e820() const {
+        std::vector<Entry> entries;
+        for (uint64_t i = 0; i < at<uint8_t>(kE820EntriesOffset); ++i) {
+            const uint64_t entry = kE820TableOffset + i * kE820EntrySize;
+            entries.push_back(
+                {at<uint64_t>(entry), at<uint64_t>(entry + 8), at<uint32_t>(entry + 16)});
+        }
+        return entries;
+    }
+};
+
+// The setup header's fields a boot loader writes (boot.rst: "write" or
+// "modify"), as [offset, size): everything else of the header is the file's.
+bool written_by_loader(uint64_t offset) {
+    const std::pair<uint64_t, uint64_t> fields[] = {
+        {kVidModeOffset, 2},     {kTypeOfLoaderOffset, 1}, {kLoadflagsOffset, 1},
+        {kCode32StartOffset, 4}, {kRamdiskImageOffset, 4}, {kRamdiskSizeOffset, 4},
+        {kHeapEndPtrOffset, 2},  {kCmdLinePtrOffset, 4},
+    };
+    return std::any_of(std::begin(fields), std::end(fields), [offset](const auto& field) {
+        return offset >= field.first && offset < field.first + field.second;
+    });
+}
+
+// Where the setup header of `file` ends: 0x202 + the byte at 0x201 (boot.rst).
+uint64_t header_end(const std::vector<uint8_t>& file) {
+    return kJumpOffset + 2 + file[kJumpOffset + 1];
+}
+
+std::vector<boot_e820_entry> raw_map(const std::vector<Entry>& entries) {
+    std::vector<boot_e820_entry> map;
+    for (const Entry& entry : entries) {
+        map.push_back({entry.addr, entry.size, entry.type});
+    }
+    return map;
+}
+
+// --- build_zero_page, field by field -----------------------------------------
+//
+// Inputs that are not Berth's layout, so that a zero page filled from
+// constants instead of from its inputs shows.
+constexpr GuestAddress kKernelAt{0x2000000};
+constexpr GuestAddress kCmdlineAt{0x21000};
+constexpr GuestAddress kInitrdAt{0x1f00'0000};
+constexpr uint64_t kInitrdSize = 3 * kMiB + 123;
+constexpr GuestAddress kRsdpAt{0xf0010};
+
+// build_zero_page's zero page for a fake kernel (tests/unit/boot/fake_bzimage.h:
+// protocol 2.15, loadflags LOADED_HIGH, header up to 0x26c).
+struct ZeroPage {
+    explicit ZeroPage(const ZeroPageInputs& in, const setup_header& header = fake::fake_header())
+        : file(fake::make_bzimage(header)), kernel(parse_bzimage(file)) {
+        const boot_params params = build_zero_page(kernel, in);
+        std::memcpy(page.bytes.data(), &params, sizeof(params));
+    }
+    template <typename T>
+    T at(uint64_t offset) const {
+        return page.at<T>(offset);
+    }
+
+    std::vector<uint8_t> file;
+    BzImage kernel;
+    ZeroPageBytes page;
+};
+
+ZeroPageInputs inputs_with(std::span<const boot_e820_entry> e820) {
+    return ZeroPageInputs{
+        .kernel_load = kKernelAt,
+        .cmdline = kCmdlineAt,
+        .initrd = kInitrdAt,
+        .initrd_size = kInitrdSize,
+        .acpi_rsdp = kRsdpAt,
+        .e820 = e820,
+    };
+}
+
+TEST(BootProtocolLabZeroPage, StartsFromZeros) {
+    const std::vector<boot_e820_entry> map = raw_map(expected_map(512 * kMiB));
+    const ZeroPage zero_page(inputs_with(map));
+    // Outside the setup header, only these may be non-zero.
+    const std::pair<uint64_t, uint64_t> fields[] = {
+        {kAcpiRsdpAddrOffset, 8},   {kExtRamdiskImageOffset, 4},
+        {kExtRamdiskSizeOffset, 4}, {kExtCmdLinePtrOffset, 4},
+        {kE820EntriesOffset, 1},    {kE820TableOffset, map.size() * kE820EntrySize},
+    };
+    const uint64_t end = header_end(zero_page.file);
+    for (uint64_t offset = 0; offset < kZeroPageSize; ++offset) {
+        const bool field = std::any_of(std::begin(fields), std::end(fields), [&](const auto& f) {
+            return offset >= f.first && offset < f.first + f.second;
+        });
+        if (!field && (offset < kSetupHeaderStart || offset >= end)) {
+            EXPECT_EQ(zero_page.page.byte(offset), 0) << "zero page offset " << std::hex << offset;
+        }
+    }
+}
+
+TEST(BootProtocolLabZeroPage, CopiesTheSetupHeaderTheKernelDeclares) {
+    setup_header shorter = fake::fake_header();
+    shorter.jump = 0x62eb;  // ends at 0x264: after init_size, before kernel_info_offset
+    for (const setup_header& header : {fake::fake_header(), shorter}) {
+        const std::vector<boot_e820_entry> map = raw_map(expected_map(512 * kMiB));
+        const ZeroPage zero_page(inputs_with(map), header);
+        EXPECT_EQ(zero_page.at<uint16_t>(kBootFlagOffset), 0xaa55);
+        EXPECT_EQ(zero_page.at<uint32_t>(kHeaderMagicOffset), 0x53726448u);  // "HdrS"
+        EXPECT_EQ(zero_page.at<uint16_t>(kVersionOffset), 0x020f);
+        // Every byte up to the header's end is the file's, except the fields
+        // a boot loader writes; after it, zeros (the shorter header leaves
+        // out kernel_info_offset, although the file has a value there).
+        const uint64_t end = header_end(zero_page.file);
+        for (uint64_t offset = kSetupHeaderStart; offset < end; ++offset) {
+            if (!written_by_loader(offset)) {
+                EXPECT_EQ(zero_page.page.byte(offset), zero_page.file[offset])
+                    << "header ends at " << std::hex << end << ", zero page offset " << offset;
+            }
+        }
+        for (uint64_t offset = end; offset < kSetupHeaderStart + sizeof(setup_header); ++offset) {
+            EXPECT_EQ(zero_page.page.byte(offset), 0)
+                << "header ends at " << std::hex << end << ", zero page offset " << offset;
+        }
+    }
+}
+
+TEST(BootProtocolLabZeroPage, FillsTheBootLoaderFields) {
+    setup_header header = fake::fake_header();
+    header.loadflags = LOADED_HIGH | QUIET_FLAG;
+    const std::vector<boot_e820_entry> map = raw_map(expected_map(512 * kMiB));
+    const ZeroPage zero_page(inputs_with(map), header);
+    EXPECT_EQ(zero_page.at<uint8_t>(kTypeOfLoaderOffset), 0xff) << "type_of_loader: undefined";
+    EXPECT_EQ(zero_page.at<uint16_t>(kVidModeOffset), 0xffff) << "vid_mode: normal";
+    EXPECT_EQ(zero_page.at<uint8_t>(kLoadflagsOffset), LOADED_HIGH | QUIET_FLAG | CAN_USE_HEAP)
+        << "loadflags: the kernel's own flags kept, CAN_USE_HEAP added, KEEP_SEGMENTS not";
+    EXPECT_EQ(zero_page.at<uint16_t>(kHeapEndPtrOffset), 0xfe00);
+    EXPECT_EQ(zero_page.at<uint32_t>(kCode32StartOffset), kKernelAt.value())
+        << "code32_start: where the kernel was put";
+}
+
+TEST(BootProtocolLabZeroPage, PointsAtTheCommandLineInTwoHalves) {
+    const std::vector<boot_e820_entry> map = raw_map(expected_map(512 * kMiB));
+    ZeroPageInputs in = inputs_with(map);
+    const ZeroPage low(in);
+    EXPECT_EQ(low.at<uint32_t>(kCmdLinePtrOffset), kCmdlineAt.value());
+    EXPECT_EQ(low.at<uint32_t>(kExtCmdLinePtrOffset), 0u);
+    // Above 4 GiB (Berth never does this, the protocol allows it): the
+    // high 32 bits go to ext_cmd_line_ptr.
+    in.cmdline = GuestAddress(0x1'2345'6000);
+    const ZeroPage high(in);
+    EXPECT_EQ(high.at<uint32_t>(kCmdLinePtrOffset), 0x2345'6000u);
+    EXPECT_EQ(high.at<uint32_t>(kExtCmdLinePtrOffset), 1u);
+}
+
+TEST(BootProtocolLabZeroPage, PointsAtTheInitrdInTwoHalves) {
+    const std::vector<boot_e820_entry> map = raw_map(expected_map(512 * kMiB));
+    ZeroPageInputs in = inputs_with(map);
+    const ZeroPage low(in);
+    EXPECT_EQ(low.at<uint32_t>(kRamdiskImageOffset), kInitrdAt.value());
+    EXPECT_EQ(low.at<uint32_t>(kRamdiskSizeOffset), kInitrdSize);
+    EXPECT_EQ(low.at<uint32_t>(kExtRamdiskImageOffset), 0u);
+    EXPECT_EQ(low.at<uint32_t>(kExtRamdiskSizeOffset), 0u);
+    // An initrd above 4 GiB and larger than 4 GiB: both split.
+    in.initrd = GuestAddress(0x3'0000'0000);
+    in.initrd_size = 0x1'0000'0800;
+    const ZeroPage high(in);
+    EXPECT_EQ(high.at<uint32_t>(kRamdiskImageOffset), 0u);
+    EXPECT_EQ(high.at<uint32_t>(kExtRamdiskImageOffset), 3u);
+    EXPECT_EQ(high.at<uint32_t>(kRamdiskSizeOffset), 0x800u);
+    EXPECT_EQ(high.at<uint32_t>(kExtRamdiskSizeOffset), 1u);
+    // No initrd: all four are 0.
+    in.initrd = GuestAddress(0);
+    in.initrd_size = 0;
+    const ZeroPage none(in);
+    for (uint64_t offset :
+         {kRamdiskImageOffset, kRamdiskSizeOffset, kExtRamdiskImageOffset, kExtRamdiskSizeOffset}) {
+        EXPECT_EQ(none.at<uint32_t>(offset), 0u) << "offset " << std::hex << offset;
+    }
+}
+
+TEST(BootProtocolLabZeroPage, PointsAtTheAcpiTables) {
+    const std::vector<boot_e820_entry> map = raw_map(expected_map(512 * kMiB));
+    ZeroPageInputs in = inputs_with(map);
+    EXPECT_EQ(ZeroPage(in).at<uint64_t>(kAcpiRsdpAddrOffset), kRsdpAt.value());
+    in.acpi_rsdp = GuestAddress(0x1'0000'0040);  // all 64 bits of it
+    EXPECT_EQ(ZeroPage(in).at<uint64_t>(kAcpiRsdpAddrOffset), 0x1'0000'0040u);
+}
+
+TEST(BootProtocolLabZeroPage, HoldsTheE820MapAtItsOffsets) {
+    for (uint64_t size : {16 * kMiB, 3584 * kMiB}) {
+        const std::vector<boot_e820_entry> map = raw_map(expected_map(size));
+        const ZeroPage zero_page(inputs_with(map));
+        EXPECT_EQ(zero_page.at<uint8_t>(kE820EntriesOffset), map.size()) << size;
+        EXPECT_EQ(zero_page.page.e820(), expected_map(size)) << size;
+    }
+}
+
+TEST(BootProtocolLabZeroPage, HoldsAFullMapAndRefusesALongerOne) {
+    // 128 entries, E820_MAX_ENTRIES_ZEROPAGE: the table's last slot ends at 0xcd0.
+    std::vector<Entry> full;
+    for (uint64_t i = 0; i < E820_MAX_ENTRIES_ZEROPAGE; ++i) {
+        full.push_back({(i + 1) * kMiB, 4 * kKiB,
+                        static_cast<uint32_t>(i % 2 == 0 ? E820_RAM : E820_RESERVED)});
+    }
+    const std::vector<boot_e820_entry> map = raw_map(full);
+    const ZeroPage zero_page(inputs_with(map));
+    EXPECT_EQ(zero_page.at<uint8_t>(kE820EntriesOffset), E820_MAX_ENTRIES_ZEROPAGE);
+    EXPECT_EQ(zero_page.page.e820(), full);
+
+    std::vector<boot_e820_entry> longer = map;
+    longer.push_back({200 * kMiB, 4 * kKiB, E820_RAM});
+    const std::vector<uint8_t> file = fake::make_bzimage(fake::fake_header());
+    EXPECT_THROW(build_zero_page(parse_bzimage(file), inputs_with(longer)), UserError);
+}
+
+// --- load_linux, end to end ------------------------------------------------------
 
 constexpr GuestAddress kRsdp{0xe0000};
 const std::string kCmdline = "console=ttyS0 reboot=k panic=-1 berth.lab=7";
 
-// A fake kernel (tests/unit/boot/fake_bzimage.h: protocol 2.15, relocatable,
-// pref_address 16 MiB, init_size 8 MiB) loaded with an initrd and a command
-// line, and the zero page it got, read back byte by byte.
+// A fake kernel (protocol 2.15, relocatable, pref_address 16 MiB, init_size
+// 8 MiB) loaded with an initrd and a command line, and the zero page it got,
+// read back from guest memory at 0x7000.
 struct Booted {
     explicit Booted(uint64_t memory_size, uint64_t initrd_size = 3 * kMiB + 123)
         : memory(GuestMemory::create(x86_ram_ranges(memory_size))),
@@ -288,40 +521,28 @@ struct Booted {
             initrd[i] = static_cast<uint8_t>(i * 29 + 11);
         }
         // Junk where the zero page goes: a field the loader forgets shows.
-        auto page = memory.slice(layout::kZeroPageStart, sizeof(boot_params));
-        std::fill(page->begin(), page->end(), 0xa5);
+        auto junk = memory.slice(layout::kZeroPageStart, kZeroPageSize);
+        std::fill(junk->begin(), junk->end(), 0xa5);
         info = load_linux(memory, kernel, file, initrd, kCmdline, kRsdp);
+        EXPECT_TRUE(memory.read(layout::kZeroPageStart, page.bytes));
     }
 
     template <typename T>
-    T at(uint64_t offset) const {  // a little-endian field of the zero page
-        T value = 0;
-        for (size_t i = 0; i < sizeof(T); ++i) {
-            value |= T(byte(offset + i)) << (8 * i);
-        }
-        return value;
+    T at(uint64_t offset) const {
+        return page.at<T>(offset);
     }
-    uint8_t byte(uint64_t offset) const {
-        return memory.read_obj<uint8_t>(layout::kZeroPageStart + offset).value();
-    }
-    std::vector<Entry> e820() const {
-        std::vector<Entry> entries;
-        for (uint64_t i = 0; i < at<uint8_t>(kE820EntriesOffset); ++i) {
-            const uint64_t entry = kE820TableOffset + i * kE820EntrySize;
-            entries.push_back(
-                {at<uint64_t>(entry), at<uint64_t>(entry + 8), at<uint32_t>(entry + 16)});
-        }
-        return entries;
-    }
+    uint8_t byte(uint64_t offset) const { return page.byte(offset); }
+    std::vector<Entry> e820() const { return page.e820(); }
 
     GuestMemory memory;
     std::vector<uint8_t> file;
     BzImage kernel;
     std::vector<uint8_t> initrd;
     LinuxBootInfo info{};
+    ZeroPageBytes page;
 };
 
-TEST(BootProtocolLabZeroPage, HoldsTheE820MapAtItsOffsets) {
+TEST(BootProtocolLabLoadLinux, WritesTheE820MapOfTheGuestsMemory) {
     for (uint64_t size : {512 * kMiB, 3584 * kMiB}) {
         const Booted booted(size);
         EXPECT_EQ(booted.at<uint8_t>(kE820EntriesOffset), expected_map(size).size()) << size;
@@ -334,32 +555,19 @@ TEST(BootProtocolLabZeroPage, HoldsTheE820MapAtItsOffsets) {
     }
 }
 
-TEST(BootProtocolLabZeroPage, CarriesTheKernelsSetupHeader) {
+TEST(BootProtocolLabLoadLinux, CarriesTheKernelsSetupHeader) {
     const Booted booted(512 * kMiB);
     EXPECT_EQ(booted.at<uint16_t>(kBootFlagOffset), 0xaa55);
     EXPECT_EQ(booted.at<uint32_t>(kHeaderMagicOffset), 0x53726448u);  // "HdrS"
     EXPECT_EQ(booted.at<uint16_t>(kVersionOffset), 0x020f);
-    // Every byte of the header the kernel declares (up to 0x202 + the byte
-    // at 0x201) is the file's, except the fields a boot loader writes.
-    const uint64_t header_end = kJumpOffset + 2 + booted.file[kJumpOffset + 1];
-    auto written_by_loader = [](uint64_t offset) {
-        const std::pair<uint64_t, uint64_t> fields[] = {
-            {kVidModeOffset, 2},     {kTypeOfLoaderOffset, 1}, {kLoadflagsOffset, 1},
-            {kCode32StartOffset, 4}, {kRamdiskImageOffset, 4}, {kRamdiskSizeOffset, 4},
-            {kHeapEndPtrOffset, 2},  {kCmdLinePtrOffset, 4},
-        };
-        return std::any_of(std::begin(fields), std::end(fields), [offset](const auto& field) {
-            return offset >= field.first && offset < field.first + field.second;
-        });
-    };
-    for (uint64_t offset = kSetupHeaderStart; offset < header_end; ++offset) {
+    for (uint64_t offset = kSetupHeaderStart; offset < header_end(booted.file); ++offset) {
         if (!written_by_loader(offset)) {
             EXPECT_EQ(booted.byte(offset), booted.file[offset]) << "zero page offset " << offset;
         }
     }
 }
 
-TEST(BootProtocolLabZeroPage, FillsTheBootLoaderFields) {
+TEST(BootProtocolLabLoadLinux, FillsTheBootLoaderFields) {
     const Booted booted(512 * kMiB);
     EXPECT_EQ(booted.at<uint8_t>(kTypeOfLoaderOffset), 0xff) << "type_of_loader: undefined";
     const uint8_t loadflags = booted.at<uint8_t>(kLoadflagsOffset);
@@ -371,7 +579,7 @@ TEST(BootProtocolLabZeroPage, FillsTheBootLoaderFields) {
     EXPECT_EQ(booted.at<uint64_t>(kAcpiRsdpAddrOffset), kRsdp.value());
 }
 
-TEST(BootProtocolLabZeroPage, PointsAtTheCommandLine) {
+TEST(BootProtocolLabLoadLinux, PointsAtTheCommandLine) {
     const Booted booted(512 * kMiB);
     const uint64_t pointer = booted.at<uint32_t>(kCmdLinePtrOffset) |
                              uint64_t{booted.at<uint32_t>(kExtCmdLinePtrOffset)} << 32;
@@ -382,7 +590,7 @@ TEST(BootProtocolLabZeroPage, PointsAtTheCommandLine) {
     EXPECT_EQ(text->back(), 0) << "the command line ends with a NUL";
 }
 
-TEST(BootProtocolLabZeroPage, PointsAtTheInitrd) {
+TEST(BootProtocolLabLoadLinux, PointsAtTheInitrd) {
     for (uint64_t size : {64 * kMiB, 512 * kMiB, 3584 * kMiB}) {
         const Booted booted(size);
         const uint64_t image = booted.at<uint32_t>(kRamdiskImageOffset) |
@@ -403,7 +611,7 @@ TEST(BootProtocolLabZeroPage, PointsAtTheInitrd) {
     }
 }
 
-TEST(BootProtocolLabZeroPage, PutsTheKernelInUsableRamAndEntersAtStartup64) {
+TEST(BootProtocolLabLoadLinux, PutsTheKernelInUsableRamAndEntersAtStartup64) {
     const Booted booted(512 * kMiB);
     EXPECT_EQ(booted.info.entry_point.value(), booted.info.kernel_load.value() + 0x200);
     EXPECT_EQ(booted.info.zero_page, layout::kZeroPageStart);

@@ -1,4 +1,4 @@
-#include "vmm/boot/e820.h"
+#include "vmm/boot/zero_page.h"
 
 #include <asm/e820.h>
 #include <gtest/gtest.h>

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "tests/unit/boot/fake_bzimage.h"
-#include "vmm/boot/e820.h"
+#include "vmm/boot/zero_page.h"
 #include "vmm/common/error.h"
 #include "vmm/layout.h"
 
