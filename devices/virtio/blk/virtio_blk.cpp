@@ -54,6 +54,14 @@ VirtioBlk::VirtioBlk(DiskImage image, std::string serial)
 
 VirtioBlk::~VirtioBlk() {
     stop_worker();
+    // However the VM stops short of SIGKILL (the guest powers off, SIGTERM or
+    // SIGINT, --timeout, an error), every write the device completed is made
+    // durable before Berth exits, flushed by the guest or not. The worker has
+    // been joined, so no write can come after this.
+    if (const int error = image_.flush(); error != 0) {
+        std::fprintf(stderr, "berth: virtio-blk: %s: flushing the image at stop failed: %s\n",
+                     image_.path().c_str(), std::strerror(error));
+    }
 }
 
 uint16_t VirtioBlk::device_type() const {

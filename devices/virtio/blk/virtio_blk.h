@@ -12,6 +12,8 @@
 // add_used(), and signals the used queue when should_notify() says so.
 // activate() starts the worker; reset() and the destructor stop it and join
 // it, so that it touches nothing handed over by activate() once they return.
+// The destructor then flushes a writable image (fdatasync), so that a VM
+// that stops cleanly leaves every completed write durable.
 // A request being served when reset() comes is finished first (its I/O is not
 // interrupted); requests not yet popped stay in the ring, which the driver
 // forgets on reset anyway.
@@ -64,7 +66,7 @@ public:
     // DiskImage::open() has checked the serial's length; a longer one here is
     // a bug in Berth and throws std::invalid_argument.
     VirtioBlk(DiskImage image, std::string serial);
-    ~VirtioBlk() override;  // stops the worker, like reset()
+    ~VirtioBlk() override;  // stops the worker, like reset(), then flushes the image
 
     VirtioBlk(const VirtioBlk&) = delete;
     VirtioBlk& operator=(const VirtioBlk&) = delete;
