@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "vmm/common/error.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace berth {
 
@@ -60,6 +61,7 @@ void EventLoop::stop() {
 }
 
 void EventLoop::run() {
+    seccomp::confine_current_thread(seccomp::ThreadKind::kEventLoop);
     std::array<epoll_event, 16> events{};
     for (;;) {
         const int count = epoll_wait(epoll_fd_.get(), events.data(), events.size(), -1);

@@ -94,6 +94,21 @@ private:
     trace::DeliveryCounters* deliveries_;
 };
 
+// What the threads' allow-lists depend on (vmm/seccomp/seccomp_policy.h).
+seccomp::PolicyOptions seccomp_policy_options(const VmConfig& config) {
+    return {
+        .pid = getpid(),
+        .kernel_irqchip = config.irqchip == IrqchipKind::kKernel,
+        .disks = !config.disks.empty(),
+        .nets = !config.nets.empty(),
+        .rng = config.rng,
+        .virtio_console = config.console == ConsoleKind::kVirtio,
+        .gdb = config.gdb.has_value(),
+        .kvm_stats = config.collect_stats(),
+        .write_report_files = !config.trace_boot_path.empty() || !config.stats_json_path.empty(),
+    };
+}
+
 kvm::System open_kvm(const VmConfig& config) {
     auto system = kvm::System::open(config.kvm_device);
     const int max_vcpus = system.max_vcpus();
@@ -109,6 +124,9 @@ kvm::System open_kvm(const VmConfig& config) {
 Vm::Vm(const VmConfig& config, BootInputs& inputs, Timeline& timeline)
     : config_(config),
       timeline_(timeline),
+      seccomp_filters_(
+          seccomp::ThreadFilters::compile(config.seccomp, seccomp_policy_options(config))),
+      active_seccomp_filters_(seccomp_filters_.get()),
       exit_tracer_(config.trace_exits ? trace::ExitTracer::to_stderr(*config.trace_exits)
                                       : nullptr),
       debug_(config.gdb.has_value(),
@@ -172,6 +190,8 @@ kvm_regs Vm::load_lab_image(const boot::FlatImage& image) {
 }
 
 Vm::~Vm() {
+    vcpus_may_run_.store(true);  // a vCPU waiting to start sees the stop instead
+    vcpus_may_run_.notify_all();
     debug_.shutdown();  // a parked vCPU must not wait for gdb while Berth joins it
     if (gdb_server_) {
         gdb_server_->stop();
@@ -373,7 +393,8 @@ void Vm::create_vcpus(const kvm_regs& first_vcpu_regs) {
                               .timeline = timeline_,
                               .tracer = exit_tracer_.get(),
                               .collect_stats = config_.collect_stats(),
-                              .debug = &debug_};
+                              .debug = &debug_,
+                              .start_gate = &vcpus_may_run_};
 
     for (uint32_t id = 0; id < config_.cpus; ++id) {
         auto fd = vm_.create_vcpu(id);
@@ -476,6 +497,12 @@ StopReason Vm::run() {
     for (auto& vcpu : vcpus_) {
         vcpu->start();
     }
+    // Every other thread now exists and confines itself as it starts; the
+    // main thread's own filter would have been inherited by each of them.
+    // With it in place, the vCPUs may enter the guest.
+    seccomp::confine_current_thread(seccomp::ThreadKind::kMain);
+    vcpus_may_run_.store(true);
+    vcpus_may_run_.notify_all();
 
     const auto deadline = config_.timeout
                               ? std::optional(std::chrono::steady_clock::now() + *config_.timeout)

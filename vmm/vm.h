@@ -7,6 +7,7 @@
 // the timeout), stops everything, and says why it stopped.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@
 #include "vmm/kvm/vm_fd.h"
 #include "vmm/memory/guest_memory.h"
 #include "vmm/run_control.h"
+#include "vmm/seccomp/thread_filters.h"
 #include "vmm/timeline.h"
 #include "vmm/trace/exit_deliveries.h"
 #include "vmm/trace/exit_stats_report.h"
@@ -85,6 +87,16 @@ private:
 
     const VmConfig& config_;
     Timeline& timeline_;
+    // --seccomp (vmm/seccomp, docs/seccomp.md): each thread kind's filter,
+    // compiled before the first thread is made (device workers are made with
+    // the devices) and installed by each thread as it starts. Declared before
+    // everything that owns a thread, so that it outlives them all.
+    std::unique_ptr<seccomp::ThreadFilters> seccomp_filters_;
+    seccomp::ActiveFilters active_seccomp_filters_;
+    // Set by run() once the main thread's filter is in place, after every
+    // other thread was started: the vCPUs wait for it before their first
+    // KVM_RUN.
+    std::atomic<bool> vcpus_may_run_{false};
     // Reads printk timestamps from all console output, --trace-boot or not:
     // a line buffer and a dozen milestones, once per console write.
     trace::KernelLog kernel_log_;

@@ -10,6 +10,7 @@
 
 #include "vmm/boot/cpu_mode.h"
 #include "vmm/gdb/listen_address.h"
+#include "vmm/seccomp/seccomp_mode.h"
 #include "vmm/trace/exit_filter.h"
 
 namespace berth {
@@ -81,6 +82,11 @@ struct VmConfig {
     ConsoleKind console = ConsoleKind::kSerial;
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<gdb::ListenAddress> gdb;  // --gdb [ADDRESS:]PORT: serve gdb, start stopped
+    // --seccomp: each thread's system-call allow-list (vmm/seccomp,
+    // docs/seccomp.md). Off unless asked for: the main thread's filter lasts
+    // as long as the process, so only a program that runs one VM and then
+    // ends may turn it on. That is the berth CLI, where it is on by default.
+    seccomp::Mode seccomp = seccomp::Mode::kOff;
     std::string kvm_device = "/dev/kvm";
 };
 

@@ -114,4 +114,5 @@ refuse linux-without-irqchip 'Linux needs the in-kernel irqchip' $(run --irqchip
 refuse image-with-initrd 'not --image' run --image "$LAB_IMAGE" --initrd "$INITRD"
 refuse image-with-cpus 'one vCPU' run --image "$LAB_IMAGE" --cpus 2
 refuse virtio-without-irqchip 'add --irqchip kernel' run --image "$LAB_IMAGE" --rng
+refuse bad-seccomp 'give on, log or off' $(run --seccomp strict)
 echo "ok: every bad input refused with one line and status 2"

@@ -7,9 +7,13 @@
 
 head -c 1048576 /dev/urandom >"$TMP/disk.img"
 expected=$(md5sum <"$TMP/disk.img" | cut -d' ' -f1)
+# --seccomp off: the sanitizers' runtime makes system calls of its own that
+# no thread's allow-list has (LeakSanitizer, at exit, stops the world with
+# clone and ptrace; ASan gives its shadow memory madvise hints). The filters
+# are tested with the normal build (tests/integration/seccomp.sh).
 run_guest_command sanitized \
     "md5sum /dev/vda; head -c 64 /dev/hwrng | wc -c; echo hvc-ok >/dev/hvc0; echo sanitized-boot-done" \
-    --disk "$TMP/disk.img,ro" --rng --console virtio
+    --disk "$TMP/disk.img,ro" --rng --console virtio --seccomp off
 [ "$STATUS" -eq 0 ] || fail "sanitized boot: status $STATUS (a sanitizer report ends Berth with an error)"
 grep -q "^$expected " "$TMP/sanitized.out" || fail "sanitized boot: the guest's checksum of the disk is wrong"
 grep -q '^ *64[[:space:]]*$' "$TMP/sanitized.out" || fail "sanitized boot: no 64 bytes from /dev/hwrng"

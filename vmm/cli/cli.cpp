@@ -15,6 +15,7 @@
 #include "vmm/cli/size.h"
 #include "vmm/common/error.h"
 #include "vmm/gdb/listen_address.h"
+#include "vmm/seccomp/seccomp_mode.h"
 #include "vmm/trace/chrome_trace.h"
 #include "vmm/trace/exit_filter.h"
 #include "vmm/trace/exit_stats_report.h"
@@ -148,6 +149,7 @@ int main(int argc, char** argv) {
     std::string console_text = "serial";
     std::string gdb_text;
     std::string trace_exits_text;
+    std::string seccomp_text = "on";
 
     CLI::App* run = app.add_subcommand("run", "Boot a Linux kernel (bzImage) in a new VM");
     std::string image_path;
@@ -235,6 +237,12 @@ int main(int argc, char** argv) {
         ->type_name("[ADDRESS:]PORT");
     run->add_option("--timeout", timeout_seconds, "stop the VM after this many seconds")
         ->type_name("SECONDS");
+    run->add_option("--seccomp", seccomp_text,
+                    "each Berth thread's system-call allow-list: on (a call outside it ends "
+                    "Berth with status 159), log (the kernel logs the call and lets it run) or "
+                    "off (docs/seccomp.md)")
+        ->type_name("MODE")
+        ->default_str("on");
     run->footer(
         "The guest's console (ttyS0, or hvc0 with --console virtio) is this terminal: Ctrl-A x\n"
         "quits, Ctrl-A Ctrl-A sends Ctrl-A. Exit status: 0 when the guest powers off, reboots or\n"
@@ -289,6 +297,11 @@ int main(int argc, char** argv) {
                         gdb_text));
                 }
             }
+            const auto seccomp_mode = seccomp::parse_mode(seccomp_text);
+            if (!seccomp_mode) {
+                throw UserError(fmt::format("--seccomp {}: give on, log or off", seccomp_text));
+            }
+            config.seccomp = *seccomp_mode;
             if (timeout_seconds < 0) {
                 throw UserError("--timeout must be a positive number of seconds");
             }

@@ -10,6 +10,7 @@
 
 #include "vmm/common/error.h"
 #include "vmm/console/escape_filter.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace berth::console {
 
@@ -56,6 +57,7 @@ bool ConsoleInput::deliver(std::span<const uint8_t> bytes) {
 }
 
 void ConsoleInput::run() {
+    seccomp::confine_current_thread(seccomp::ThreadKind::kConsoleInput);
     EscapeFilter escape;
     std::array<uint8_t, 256> buffer{};
     std::vector<uint8_t> to_guest;

@@ -28,6 +28,10 @@ void restore_and_reraise(int signal_number) {
 
 }  // namespace
 
+void restore_terminal_from_signal_handler() {
+    restore();
+}
+
 RawTerminal::RawTerminal(int fd) {
     if (!isatty(fd) || tcgetattr(fd, &saved_attributes) != 0) {
         return;

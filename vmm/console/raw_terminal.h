@@ -21,4 +21,9 @@ private:
     bool active_ = false;
 };
 
+// Puts the terminal back as the active RawTerminal found it (nothing when
+// none is active). Async-signal-safe, for handlers that end Berth (the
+// seccomp violation report, vmm/seccomp).
+void restore_terminal_from_signal_handler();
+
 }  // namespace berth::console

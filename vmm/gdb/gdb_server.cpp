@@ -16,6 +16,7 @@
 
 #include "vmm/common/error.h"
 #include "vmm/gdb/gdb_session.h"
+#include "vmm/seccomp/thread_filters.h"
 
 namespace berth::gdb {
 namespace {
@@ -89,6 +90,7 @@ void GdbServer::stop() {
 }
 
 void GdbServer::serve() {
+    seccomp::confine_current_thread(seccomp::ThreadKind::kGdbServer);
     for (;;) {
         std::array<pollfd, 2> fds{pollfd{listen_fd_.get(), POLLIN, 0},
                                   pollfd{wake_fd_.get(), POLLIN, 0}};

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "vmm/seccomp/thread_filters.h"
 #include "vmm/trace/exit_event.h"
 #include "vmm/vcpu/overloaded.h"
 #include "vmm/vcpu/vm_exit.h"
@@ -55,6 +56,10 @@ void Vcpu::join() {
 }
 
 void Vcpu::run_loop() {
+    seccomp::confine_current_thread(seccomp::ThreadKind::kVcpu);
+    if (context_.start_gate != nullptr) {
+        context_.start_gate->wait(false);
+    }
     sigset_t unblock;
     sigemptyset(&unblock);
     sigaddset(&unblock, kKickSignal);

@@ -6,6 +6,7 @@
 
 #include <csignal>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -38,6 +39,10 @@ struct VcpuContext {
     // --irqchip none: the user-space PIC whose interrupts this vCPU takes
     // (vCPU 0 only; null with KVM's in-kernel irqchip).
     devices::Pic8259* pic = nullptr;
+    // The thread waits for this to turn true before its first KVM_RUN: Vm
+    // sets it once every thread's seccomp filter is in place (vmm/seccomp),
+    // so that the guest runs no instruction before. Null: no wait.
+    const std::atomic<bool>* start_gate = nullptr;
 };
 
 class Vcpu {

@@ -1,14 +1,11 @@
 #include "devices/virtio/blk/virtio_blk.h"
 
 #include <linux/virtio_ids.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
-#include <system_error>
 #include <variant>
 
 #include "devices/virtio/blk/block_executor.h"
@@ -117,16 +114,7 @@ bool VirtioBlk::activate(const GuestMemory& memory, uint64_t features,
         kicked_ = false;
         stop_.store(false);
     }
-    try {
-        worker_ = std::thread([this] { run_worker(); });
-    } catch (const std::system_error&) {
-        memory_ = nullptr;
-        queue_ = nullptr;
-        interrupt_.reset();
-        return false;
-    }
-    // Names the thread in top and gdb; at most 15 characters.
-    pthread_setname_np(worker_.native_handle(), "berth-blk");
+    worker_.start([this] { run_worker(); });
     return true;
 }
 
@@ -161,12 +149,8 @@ void VirtioBlk::stop_worker() {
 }
 
 void VirtioBlk::run_worker() {
-    // Signals sent to the process (SIGINT, SIGTERM, ...) are for the threads
-    // that handle them, not for this one.
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);
-
+    // On the device's StandbyThread, which takes no signals meant for the
+    // process (SIGINT, SIGTERM, ...).
     std::unique_lock lock(mutex_);
     for (;;) {
         wake_.wait(lock, [this] { return kicked_ || stop_.load(); });

@@ -10,8 +10,10 @@
 // available chain (at most one ring's worth between looks at the stop flag
 // and at the driver's wish to be notified), serves it, returns it with
 // add_used(), and signals the used queue when should_notify() says so.
-// activate() starts the worker; reset() and the destructor stop it and join
-// it, so that it touches nothing handed over by activate() once they return.
+// activate() starts the worker (on a thread made with the device, before
+// any seccomp filter: vmm/seccomp/standby_thread.h); reset() and the
+// destructor stop it and join it, so that it touches nothing handed over by
+// activate() once they return.
 // The destructor then flushes a writable image (fdatasync), so that a VM
 // that stops cleanly leaves every completed write durable.
 // A request being served when reset() comes is finished first (its I/O is not
@@ -29,7 +31,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "devices/virtio/blk/block_request.h"
@@ -37,6 +38,7 @@
 #include "devices/virtio/queue/split_queue.h"
 #include "devices/virtio/virtio_device.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/seccomp/standby_thread.h"
 
 namespace berth::virtio {
 
@@ -85,8 +87,7 @@ public:
     void read_config(uint32_t offset, std::span<uint8_t> data) override;
     void write_config(uint32_t offset, std::span<const uint8_t> data) override;
 
-    // Starts the worker. False without exactly one queue and an interrupt,
-    // or when the host cannot start a thread.
+    // Starts the worker. False without exactly one queue and an interrupt.
     bool activate(const GuestMemory& memory, uint64_t features, std::vector<SplitQueue*> queues,
                   std::shared_ptr<Interrupt> interrupt) override;
     // Wakes the worker; returns at once.
@@ -133,7 +134,7 @@ private:
     std::condition_variable wake_;
     bool kicked_ = false;            // process_queue() ran since the worker last looked
     std::atomic<bool> stop_{false};  // also read without the lock, between requests
-    std::thread worker_;
+    seccomp::StandbyThread worker_{seccomp::ThreadKind::kDeviceIo, "berth-blk"};
 
     std::atomic<uint64_t> served_{0};
     std::atomic<uint64_t> failed_{0};

@@ -3,7 +3,6 @@
 #include <endian.h>
 #include <fcntl.h>
 #include <linux/virtio_ids.h>
-#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -14,7 +13,6 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
-#include <system_error>
 #include <variant>
 
 #include "devices/virtio/net/net_header.h"
@@ -186,13 +184,7 @@ bool VirtioNet::activate(const GuestMemory& memory, uint64_t features,
     }
     drain_eventfd(rx_kick_);
     drain_eventfd(tx_wake_);
-    try {
-        worker_ = std::thread([this] { run_worker(); });
-    } catch (const std::system_error& error) {
-        log_backend_error("cannot start the device's thread", error.code().value());
-        reset();
-        return false;
-    }
+    worker_.start([this] { run_worker(); });
     return true;
 }
 
@@ -429,7 +421,6 @@ void VirtioNet::deregister_packet_fd() {
 }
 
 void VirtioNet::run_worker() {
-    ::pthread_setname_np(::pthread_self(), "berth-net");  // for top -H and gdb
     RxState rx;
     uint32_t registered = ~0u;  // events asked for on the packet fd; ~0: not known yet
     for (;;) {

@@ -27,8 +27,9 @@
 //
 // Threads. The transport serialises activate(), process_queue(), reset() and
 // the configuration accesses (virtio_device.h), from a vCPU or the ioeventfd
-// thread. activate() starts the device's thread; reset() and the destructor
-// stop and join it, so it never uses the queues, guest memory or the
+// thread. activate() starts the device's thread (made with the device,
+// before any seccomp filter: vmm/seccomp/standby_thread.h); reset() and the
+// destructor stop and join it, so it never uses the queues, guest memory or the
 // interrupt after reset() returns. The receive queue belongs to the thread
 // alone. The transmit queue is used by process_queue(1) and by the thread
 // (after EAGAIN or a spent budget); tx_mutex_ serialises the two.
@@ -43,7 +44,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "devices/virtio/net/net_tx.h"
@@ -53,6 +53,7 @@
 #include "devices/virtio/virtio_device.h"
 #include "vmm/common/unique_fd.h"
 #include "vmm/memory/guest_memory.h"
+#include "vmm/seccomp/standby_thread.h"
 
 namespace berth::virtio {
 
@@ -149,7 +150,7 @@ private:
     std::shared_ptr<Interrupt> interrupt_;
     bool mergeable_ = false;   // VIRTIO_NET_F_MRG_RXBUF
     bool guest_csum_ = false;  // VIRTIO_NET_F_GUEST_CSUM
-    std::thread worker_;
+    seccomp::StandbyThread worker_{seccomp::ThreadKind::kDeviceIo, "berth-net"};
 
     // The thread's alone while it runs: the frame read from the backend that
     // waits for buffers (pending_ bytes of frame_, header first), and whether
