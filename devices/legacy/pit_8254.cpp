@@ -79,7 +79,7 @@ void Pit8254::write_control(uint8_t value) {
     // A new control word stops the channel until its count is written.
     channel.counting = false;
     if (select == 0) {
-        arm_timer(std::nullopt, false);
+        arm_channel0_timer();
     }
 }
 
@@ -140,7 +140,7 @@ uint16_t Pit8254::current_count(const Channel& channel) const {
             .count();
     const uint64_t ticks =
         static_cast<uint64_t>(elapsed_ns) / 1000 * kInputHz / 1'000'000;  // no overflow for years
-    if (channel.mode == 2 || channel.mode == 3) {
+    if (is_periodic(channel)) {
         return static_cast<uint16_t>(channel.reload - ticks % channel.reload);
     }
     // One-shot modes: after reaching 0 the counter wraps and goes on.
@@ -151,23 +151,29 @@ void Pit8254::start_counting(unsigned index) {
     Channel& channel = channels_[index];
     channel.counting = true;
     channel.started = Clock::now();
-    if (index != 0) {
-        return;  // only channel 0's output is wired to an interrupt
+    if (index == 0) {
+        arm_channel0_timer();  // only channel 0's output is wired to an interrupt
     }
-    const auto period = std::max<std::chrono::nanoseconds>(
-        std::chrono::nanoseconds(channel.reload * 1'000'000'000ull / kInputHz), kMinimumPeriod);
-    arm_timer(period, channel.mode == 2 || channel.mode == 3);
 }
 
-void Pit8254::arm_timer(std::optional<std::chrono::nanoseconds> period, bool periodic) {
-    itimerspec spec{};
-    if (period) {
-        spec.it_value = to_timespec(*period);
-        if (periodic) {
-            spec.it_interval = to_timespec(*period);
+bool Pit8254::is_periodic(const Channel& channel) {
+    return channel.mode == 2 || channel.mode == 3;
+}
+
+std::chrono::nanoseconds Pit8254::output_period(const Channel& channel) {
+    return std::max<std::chrono::nanoseconds>(
+        std::chrono::nanoseconds(channel.reload * 1'000'000'000ull / kInputHz), kMinimumPeriod);
+}
+
+void Pit8254::arm_channel0_timer() {
+    const Channel& channel = channels_[0];
+    itimerspec spec{};  // all zero: disarmed
+    if (channel.counting) {
+        spec.it_value = to_timespec(output_period(channel));
+        if (is_periodic(channel)) {
+            spec.it_interval = spec.it_value;
         }
     }
-    channel0_period_ = period;
     ::timerfd_settime(timer_.get(), 0, &spec, nullptr);  // cannot fail with valid values
 }
 
@@ -183,7 +189,10 @@ void Pit8254::on_timer() {
 
 std::optional<std::chrono::nanoseconds> Pit8254::channel0_period() const {
     std::lock_guard lock(mutex_);
-    return channel0_period_;
+    if (!channels_[0].counting) {
+        return std::nullopt;
+    }
+    return output_period(channels_[0]);
 }
 
 }  // namespace berth::devices

@@ -77,13 +77,16 @@ private:
     uint8_t read_counter(unsigned index);
     uint16_t current_count(const Channel& channel) const;
     void start_counting(unsigned index);
-    void arm_timer(std::optional<std::chrono::nanoseconds> period, bool periodic);
+    static bool is_periodic(const Channel& channel);  // modes 2 and 3
+    // How often the output fires: `reload` counts, at least kMinimumPeriod.
+    static std::chrono::nanoseconds output_period(const Channel& channel);
+    // The timerfd, from channel 0's state: periodic, one-shot or disarmed.
+    void arm_channel0_timer();
 
     const Callback irq0_;
     UniqueFd timer_;
     mutable std::mutex mutex_;
     std::array<Channel, 3> channels_{};
-    std::optional<std::chrono::nanoseconds> channel0_period_;
 };
 
 }  // namespace berth::devices
