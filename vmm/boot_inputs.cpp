@@ -30,7 +30,13 @@ namespace {
 void load_linux_inputs(const VmConfig& config, BootInputs& inputs) {
     inputs.kernel_file = read_file(config.kernel_path, "kernel");
     try {
-        inputs.kernel = boot::parse_bzimage(inputs.kernel_file);
+        // An ELF file is an uncompressed vmlinux; anything else must be a bzImage.
+        if (boot::is_elf_file(inputs.kernel_file)) {
+            inputs.vmlinux = boot::parse_vmlinux(inputs.kernel_file);
+            inputs.kernel = boot::vmlinux_boot_header(*inputs.vmlinux);
+        } else {
+            inputs.kernel = boot::parse_bzimage(inputs.kernel_file);
+        }
     } catch (const UserError& error) {
         throw UserError(fmt::format("kernel {}: {}", config.kernel_path, error.what()));
     }

@@ -12,6 +12,7 @@
 #include "devices/virtio/net/tap.h"
 #include "vmm/boot/bzimage.h"
 #include "vmm/boot/flat_image.h"
+#include "vmm/boot/vmlinux.h"
 #include "vmm/vm_config.h"
 
 namespace berth {
@@ -20,7 +21,10 @@ struct BootInputs {
     // With --image: the lab guest, and no kernel or initrd.
     std::optional<boot::FlatImage> image;
     std::vector<uint8_t> kernel_file;
+    // The bzImage's header, or for an ELF vmlinux the header a boot loader
+    // supplies (boot::vmlinux_boot_header); `vmlinux` is set for the latter.
     boot::BzImage kernel;
+    std::optional<boot::Vmlinux> vmlinux;
     std::vector<uint8_t> initrd;
     std::vector<virtio::DiskImage> disks;  // one per --disk, in order
     std::vector<virtio::Tap> taps;         // one per --net, in order

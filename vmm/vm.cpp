@@ -174,8 +174,11 @@ kvm_regs Vm::load_linux(BootInputs& inputs) {
         throw SystemError("writing ACPI tables to guest memory", EFAULT);
     }
 
-    const boot::LinuxBootInfo boot_info = boot::load_linux(
-        memory_, inputs.kernel, inputs.kernel_file, inputs.initrd, config_.cmdline, tables.rsdp);
+    const boot::LinuxBootInfo boot_info =
+        inputs.vmlinux ? boot::load_vmlinux(memory_, *inputs.vmlinux, inputs.kernel_file,
+                                            inputs.initrd, config_.cmdline, tables.rsdp)
+                       : boot::load_linux(memory_, inputs.kernel, inputs.kernel_file, inputs.initrd,
+                                          config_.cmdline, tables.rsdp);
     boot::write_boot_gdt(memory_);
     boot::write_identity_page_tables(memory_);
     return boot::boot_regs(boot_info);

@@ -42,6 +42,17 @@ cp "$KERNEL" "$TMP/old-kernel"
 # Boot protocol version at 0x206 (518), little-endian: claim 2.00.
 printf '\000\002' | dd of="$TMP/old-kernel" bs=1 seek=518 conv=notrunc 2>/dev/null
 refuse old-protocol '2.12' run --kernel "$TMP/old-kernel"
+# The uncompressed kernel (an ELF vmlinux) has checks of its own.
+VMLINUX=$ROOT/build/guest/vmlinux
+[ -f "$VMLINUX" ] || fail "missing $VMLINUX: run ./scripts/setup"
+head -c 20000000 "$VMLINUX" >"$TMP/truncated-vmlinux"
+refuse truncated-vmlinux 'truncated' run --kernel "$TMP/truncated-vmlinux"
+cp "$VMLINUX" "$TMP/elf32"
+printf '\001' | dd of="$TMP/elf32" bs=1 seek=4 conv=notrunc 2>/dev/null  # EI_CLASS: ELFCLASS32
+refuse vmlinux-32-bit '32-bit ELF' run --kernel "$TMP/elf32"
+refuse elf-not-a-kernel 'not an executable' run --kernel "$BERTH"
+refuse vmlinux-memory-too-small 'too small for this kernel' run --kernel "$VMLINUX" --memory 40M
+rm -f "$TMP/truncated-vmlinux" "$TMP/elf32"
 refuse missing-initrd 'cannot open initrd' run --kernel "$KERNEL" --initrd /nonexistent/initrd
 refuse empty-initrd 'initrd .* is empty' run --kernel "$KERNEL" --initrd "$TMP/empty"
 # An initrd larger than guest RAM below the 32-bit hole (sparse: no space used).

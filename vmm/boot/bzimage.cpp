@@ -30,6 +30,20 @@ std::span<const uint8_t> BzImage::payload(std::span<const uint8_t> file) const {
     return file.subspan(payload_offset, payload_size);
 }
 
+BzImage header_fields(const setup_header& header) {
+    BzImage image;
+    image.version = header.version;
+    image.loadflags = header.loadflags;
+    image.xloadflags = header.xloadflags;
+    image.relocatable = header.relocatable_kernel != 0;
+    image.kernel_alignment = header.kernel_alignment;
+    image.pref_address = header.pref_address;
+    image.init_size = header.init_size;
+    image.initrd_addr_max = header.initrd_addr_max;
+    image.cmdline_size = header.cmdline_size;
+    return image;
+}
+
 BzImage parse_bzimage(std::span<const uint8_t> file) {
     if (file.size() < kSetupHeaderOffset + sizeof(setup_header)) {
         throw UserError(fmt::format(
@@ -87,17 +101,8 @@ BzImage parse_bzimage(std::span<const uint8_t> file) {
                                     uint32_t{header.kernel_alignment}));
     }
 
-    BzImage image;
+    BzImage image = header_fields(header);
     image.setup_sects = setup_sects;
-    image.version = header.version;
-    image.loadflags = header.loadflags;
-    image.xloadflags = header.xloadflags;
-    image.relocatable = relocatable;
-    image.kernel_alignment = header.kernel_alignment;
-    image.pref_address = header.pref_address;
-    image.init_size = header.init_size;
-    image.initrd_addr_max = header.initrd_addr_max;
-    image.cmdline_size = header.cmdline_size;
 
     // boot.rst, "64-bit BOOT PROTOCOL": the header ends at 0x202 + the byte at
     // 0x201 (the operand of the short jump at 0x200). A newer kernel's header

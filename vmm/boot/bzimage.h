@@ -57,6 +57,10 @@ struct BzImage {
     std::span<const uint8_t> payload(std::span<const uint8_t> file) const;
 };
 
+// The fields of `header` that BzImage keeps (version to cmdline_size); the
+// header bytes, setup_sects and payload are left for the caller to fill in.
+BzImage header_fields(const setup_header& header);
+
 // Checks that `file` is a bzImage Berth can boot through the 64-bit entry
 // point and copies out its header. Throws UserError with one sentence
 // (without the file's path: the caller adds it) when it is not.

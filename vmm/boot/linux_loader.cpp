@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "vmm/boot/guest_write.h"
@@ -95,6 +96,11 @@ std::optional<Placement> place(const BzImage& kernel, uint64_t load_address, uin
     return Placement{load_address, initrd};
 }
 
+// Whether [offset, offset + size) lies inside a file of `file_size` bytes.
+bool inside_file_span(uint64_t offset, uint64_t size, uint64_t file_size) {
+    return offset <= file_size && size <= file_size - offset;
+}
+
 // End of the RAM region at guest address 0, the only one below 4 GiB.
 uint64_t low_ram_end(const GuestMemory& memory) {
     for (const MemoryRegion& region : memory.regions()) {
@@ -134,14 +140,19 @@ uint64_t minimum_memory_size(const BzImage& kernel, uint64_t initrd_size, uint64
     return needed;
 }
 
-LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
-                         std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
-                         std::string_view cmdline, GuestAddress acpi_rsdp) {
+namespace {
+
+// Everything but the kernel's own bytes, for both kinds of kernel: where the
+// kernel goes (from `kernel`'s header), the initrd, the command line and the
+// zero page. The caller copies the kernel to the returned kernel_load and
+// sets entry_point.
+LinuxBootInfo place_and_describe(const GuestMemory& memory, const BzImage& kernel,
+                                 std::span<const uint8_t> initrd, std::string_view cmdline,
+                                 GuestAddress acpi_rsdp) {
     check_cmdline_length(kernel, cmdline.size());
     if (cmdline.find('\0') != std::string_view::npos) {
         throw UserError("the kernel command line contains a NUL byte");
     }
-    const std::span<const uint8_t> payload = kernel.payload(kernel_file);
 
     // Prefer pref_address (boot.rst: a relocatable kernel "should be loaded
     // at" it if possible); otherwise the lowest address the kernel accepts.
@@ -163,7 +174,6 @@ LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
     const GuestAddress kernel_load(placement->kernel);
     const GuestAddress initrd_start(placement->initrd);
 
-    write_guest(memory, kernel_load, payload, "the kernel");
     if (!initrd.empty()) {
         write_guest(memory, initrd_start, initrd, "the initrd");
     }
@@ -190,13 +200,54 @@ LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
                     "the zero page");
 
     return LinuxBootInfo{
-        .entry_point = kernel_load + kStartup64Offset,
+        .entry_point = GuestAddress(0),
         .zero_page = layout::kZeroPageStart,
         .kernel_load = kernel_load,
         .kernel_reserved_size = reserved_size(kernel),
         .initrd = initrd_start,
         .initrd_size = initrd.size(),
     };
+}
+
+}  // namespace
+
+LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
+                         std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
+                         std::string_view cmdline, GuestAddress acpi_rsdp) {
+    const std::span<const uint8_t> payload = kernel.payload(kernel_file);
+    LinuxBootInfo info = place_and_describe(memory, kernel, initrd, cmdline, acpi_rsdp);
+    write_guest(memory, info.kernel_load, payload, "the kernel");
+    info.entry_point = info.kernel_load + kStartup64Offset;
+    return info;
+}
+
+LinuxBootInfo load_vmlinux(const GuestMemory& memory, const Vmlinux& kernel,
+                           std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
+                           std::string_view cmdline, GuestAddress acpi_rsdp) {
+    LinuxBootInfo info =
+        place_and_describe(memory, vmlinux_boot_header(kernel), initrd, cmdline, acpi_rsdp);
+    for (const VmlinuxSegment& segment : kernel.segments) {
+        if (!inside_file_span(segment.file_offset, segment.file_size, kernel_file.size())) {
+            throw std::invalid_argument("load_vmlinux: not the file this kernel was parsed from");
+        }
+        const GuestAddress address(segment.address);
+        write_guest(memory, address, kernel_file.subspan(segment.file_offset, segment.file_size),
+                    "the kernel");
+        // The rest of the segment is the kernel's .bss: zero, as the ELF
+        // program header says (memory may hold an earlier boot's bytes).
+        const uint64_t bss_size = segment.memory_size - segment.file_size;
+        if (bss_size == 0) {
+            continue;
+        }
+        auto bss = memory.slice(address + segment.file_size, bss_size);
+        if (!bss) {
+            throw UserError(fmt::format(
+                "guest memory has no room for the kernel's segment at {:#x}", segment.address));
+        }
+        std::fill(bss->begin(), bss->end(), uint8_t{0});
+    }
+    info.entry_point = GuestAddress(kernel.entry);
+    return info;
 }
 
 }  // namespace berth::boot

@@ -9,14 +9,15 @@
 #include <string_view>
 
 #include "vmm/boot/bzimage.h"
+#include "vmm/boot/vmlinux.h"
 #include "vmm/memory/guest_memory.h"
 
 namespace berth::boot {
 
-// Where load_linux put everything; the vCPU set-up (cpu_setup.h) needs
+// Where load_linux (or load_vmlinux) put everything; the vCPU set-up (cpu_setup.h) needs
 // entry_point and zero_page.
 struct LinuxBootInfo {
-    GuestAddress entry_point;       // 64-bit entry: kernel_load + 0x200
+    GuestAddress entry_point;       // 64-bit entry: kernel_load + 0x200, or vmlinux's ELF entry
     GuestAddress zero_page;         // struct boot_params, passed in %rsi
     GuestAddress kernel_load;       // where the protected-mode payload starts
     uint64_t kernel_reserved_size;  // max(init_size, payload size) from kernel_load on
@@ -45,5 +46,14 @@ uint64_t minimum_memory_size(const BzImage& kernel, uint64_t initrd_size, uint64
 LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
                          std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
                          std::string_view cmdline, GuestAddress acpi_rsdp);
+
+// The same for an uncompressed ELF kernel (vmlinux.h): each segment is copied
+// to its physical address and the rest of it zeroed, with
+// vmlinux_boot_header(kernel) as the kernel's header for placement, checks
+// and zero page; the entry point is the ELF entry. For a memory size check
+// beforehand, pass that header to minimum_memory_size.
+LinuxBootInfo load_vmlinux(const GuestMemory& memory, const Vmlinux& kernel,
+                           std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
+                           std::string_view cmdline, GuestAddress acpi_rsdp);
 
 }  // namespace berth::boot
