@@ -2,7 +2,7 @@
 """Write the seed corpora of the fuzz targets in tests/fuzz/ that are made
 from code rather than checked in as files: fuzz_descriptor_chain,
 fuzz_block_request, fuzz_cli_options, fuzz_uart_16550, fuzz_acpi_tables,
-fuzz_linux_loader and fuzz_pci_config.
+fuzz_linux_loader, fuzz_vmlinux and fuzz_pci_config.
 
 Each seed is a small, valid (or deliberately broken) input in the format that
 its target's header comment describes; a few reproduce bugs the fuzzers
@@ -395,6 +395,91 @@ def loader_seeds():
     yield "too_short", loader_input(bzimage()[:0x260])
 
 
+# --- fuzz_vmlinux: a 6-byte header, then a synthetic ELF vmlinux -------------
+
+PT_LOAD, PT_NOTE = 1, 4
+PF_X, PF_W, PF_R = 1, 2, 4
+ET_EXEC, ET_DYN, EM_X86_64 = 2, 3, 62
+KERNEL_START = 0x1000000  # where x86-64 kernels link by default (16 MiB)
+
+
+def load(address, file_size, memory_size=None, flags=PF_R):
+    """A PT_LOAD segment: file_size bytes of a pattern, then .bss up to memory_size."""
+    return dict(type=PT_LOAD, address=address, file_size=file_size,
+                memory_size=file_size if memory_size is None else memory_size, flags=flags)
+
+
+def note(size=0x24):
+    return dict(type=PT_NOTE, address=0, file_size=size, memory_size=0, flags=PF_R)
+
+
+def vmlinux(segments, entry=KERNEL_START, machine=EM_X86_64, elf_type=ET_EXEC,
+            elf_class=2, truncate=None):
+    """An ELF64 file (System V ABI, "ELF Header" and "Program Header"): the
+    header, the program headers in the order given, then each segment's
+    bytes, 16-byte aligned. Only what parse_vmlinux reads is filled in."""
+    phoff, phentsize = 64, 56
+    offset = phoff + phentsize * len(segments)
+    headers, body = b"", bytearray()
+    for n, s in enumerate(segments):
+        offset = (offset + 15) // 16 * 16
+        start = offset - phoff - phentsize * len(segments)
+        body += bytes(start - len(body))
+        body += bytes((i * 7 + n * 31 + 3) & 0xff for i in range(s["file_size"]))
+        headers += struct.pack("<IIQQQQQQ", s["type"], s["flags"], offset, s["address"],
+                               s["address"], s["file_size"], s["memory_size"], 0x1000)
+        offset += s["file_size"]
+    ident = b"\x7fELF" + bytes([elf_class, 1, 1]) + bytes(9)
+    header = ident + struct.pack("<HHIQQQIHHHHHH", elf_type, machine, 1, entry, phoff, 0, 0,
+                                 64, phentsize, len(segments), 64, 0, 0)
+    image = header + headers + bytes(body)
+    return image if truncate is None else image[:truncate]
+
+
+def vmlinux_input(image, ram_mib=32, split=False, nul=False, initrd=0, cmdline=32):
+    units = ram_mib * 4 - 1  # fuzz_vmlinux counts RAM in 256 KiB units
+    flags = (1 if split else 0) | (2 if nul else 0) | (4 if initrd > 0xffff else 0)
+    return struct.pack("<BBHH", units, flags, initrd // 64 if initrd > 0xffff else initrd,
+                       cmdline) + image
+
+
+def kernel_segments(base=KERNEL_START):
+    """Like a real vmlinux, in miniature: text, data, then init code and .bss."""
+    return [load(base, 0x600, flags=PF_R | PF_X),
+            load(base + 0x1000, 0x300, flags=PF_R | PF_W),
+            load(base + 0x2000, 0x200, 0x3000, flags=PF_R | PF_W | PF_X)]
+
+
+def vmlinux_seeds():
+    kernel = kernel_segments() + [note()]
+    yield "three_segments", vmlinux_input(vmlinux(kernel), initrd=0x1234)
+    yield "large_initrd", vmlinux_input(vmlinux(kernel), initrd=0x200000)
+    yield "out_of_order", vmlinux_input(vmlinux([note()] + kernel_segments()[::-1]), initrd=0x800)
+    yield "bss_only_segment", vmlinux_input(
+        vmlinux(kernel + [load(KERNEL_START + 0x8000, 0, 0x2000, flags=PF_R | PF_W)]))
+    yield "split_memory", vmlinux_input(vmlinux(kernel), ram_mib=1, split=True, initrd=0x4000)
+    # At 2 GiB: loads without an initrd, but an initrd cannot go below 2 GiB.
+    high = kernel_segments(0x80000000)
+    yield "high_kernel", vmlinux_input(vmlinux(high, entry=0x80000000), ram_mib=1, split=True)
+    yield "high_kernel_initrd", vmlinux_input(vmlinux(high, entry=0x80000000), ram_mib=1,
+                                              split=True, initrd=0x1000)
+    yield "memory_too_small", vmlinux_input(vmlinux(kernel), ram_mib=16)
+    yield "cmdline_nul", vmlinux_input(vmlinux(kernel), nul=True)
+    yield "cmdline_too_long", vmlinux_input(vmlinux(kernel), cmdline=2048)
+    yield "entry_in_bss", vmlinux_input(vmlinux(kernel, entry=KERNEL_START + 0x2400))
+    yield "entry_not_executable", vmlinux_input(vmlinux(kernel, entry=KERNEL_START + 0x1000))
+    yield "overlapping", vmlinux_input(vmlinux(kernel + [load(KERNEL_START + 0x4000, 0x10)]))
+    yield "not_2mib_aligned", vmlinux_input(vmlinux(kernel_segments(0x1100000),
+                                                    entry=0x1100000))
+    yield "below_1mib", vmlinux_input(vmlinux([load(0x80000, 0x10)] + kernel))
+    yield "into_mmio_hole", vmlinux_input(vmlinux(kernel + [load(0xbffff000, 0x10, 0x2000)]))
+    yield "truncated", vmlinux_input(vmlinux(kernel, truncate=0x300))
+    yield "elf32", vmlinux_input(vmlinux(kernel, elf_class=1))
+    yield "not_x86_64", vmlinux_input(vmlinux(kernel, machine=183))  # AArch64
+    yield "shared_object", vmlinux_input(vmlinux(kernel, elf_type=ET_DYN))
+    yield "no_loadable_segment", vmlinux_input(vmlinux([note()]))
+
+
 # --- fuzz_pci_config: a 2-byte header, then 12-byte steps -------------------
 
 W1, W2, W4, W8 = 0, 1, 2, 3  # access widths, as log2
@@ -500,7 +585,7 @@ def main():
     generators = (("descriptor_chain", seeds), ("block_request", block_seeds),
                   ("cli_options", cli_seeds), ("uart_16550", uart_seeds),
                   ("acpi_tables", acpi_seeds), ("linux_loader", loader_seeds),
-                  ("pci_config", pci_seeds))
+                  ("vmlinux", vmlinux_seeds), ("pci_config", pci_seeds))
     for corpus, generator in generators:
         out = os.path.join(here, "corpus", corpus)
         os.makedirs(out, exist_ok=True)
