@@ -12,7 +12,8 @@ line put under the titles, when present) and writes
                         every run as a dot
   DIR/berth-phases.svg  each Berth run's boot timeline as one bar of
                         stacked phases (the stretch between consecutive
-                        milestones of `berth run --timings`)
+                        milestones of `berth run --timings`), grouped by
+                        Berth system (berth, berth-vmlinux, berth-stats)
 `berth bench startup` runs this itself when a python3 with matplotlib is
 there (apt-get install python3-matplotlib); inside scripts/kvm-sandbox there
 is none, so run it afterwards on the folder the sandbox copied back.
@@ -93,11 +94,14 @@ def startup_chart(folder, rows, note):
 
 
 def phases_chart(folder, timeline, note):
-    by_round = {}
+    # One bar per run: (system, round), systems in the order the bench listed them.
+    by_run = {}
     for row in timeline:
-        by_round.setdefault(int(row["round"]), []).append((int(row["us"]), row["name"]))
-    fig, ax = plt.subplots(figsize=(11, 2.4 + 0.35 * max(len(by_round), 1)))
-    if not by_round:
+        run = (row["system"], int(row["round"]))
+        by_run.setdefault(run, []).append((int(row["us"]), row["name"]))
+    system_order = list(dict.fromkeys(row["system"] for row in timeline))
+    fig, ax = plt.subplots(figsize=(11, 2.4 + 0.35 * max(len(by_run), 1)))
+    if not by_run:
         ax.text(0.5, 0.5, "no Berth run with a timeline", ha="center", va="center",
                 transform=ax.transAxes)
         ax.set_axis_off()
@@ -105,24 +109,24 @@ def phases_chart(folder, timeline, note):
         # One colour per milestone, in the order milestones are usually
         # reached (their median time), shared by every bar and the legend.
         times = {}
-        for entries in by_round.values():
+        for entries in by_run.values():
             for us, name in entries:
                 times.setdefault(name, []).append(us)
         names = sorted(times, key=lambda n: statistics.median(times[n]))
         cmap = plt.get_cmap("tab20" if len(names) > 10 else "tab10")
         colour = {name: cmap(i % cmap.N) for i, name in enumerate(names)}
         drawn = set()
-        rounds = sorted(by_round)
-        for y, rnd in enumerate(rounds):
+        runs = sorted(by_run, key=lambda run: (system_order.index(run[0]), run[1]))
+        for y, run in enumerate(runs):
             start = 0
-            for us, name in sorted(by_round[rnd]):
+            for us, name in sorted(by_run[run]):
                 width = (us - start) / 1000.0
                 ax.barh(y, width, left=start / 1000.0, color=colour[name], edgecolor="white",
                         linewidth=0.5, label=None if name in drawn else f"until {name}")
                 drawn.add(name)
                 start = us
-        ax.set_yticks(range(len(rounds)))
-        ax.set_yticklabels([f"round {r}" for r in rounds], fontsize=8)
+        ax.set_yticks(range(len(runs)))
+        ax.set_yticklabels([f"{system} round {rnd}" for system, rnd in runs], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("milliseconds since Berth's process started")
         ax.grid(axis="x", alpha=0.3)

@@ -32,13 +32,13 @@ for candidate in runc crun; do
 done
 [ -n "$runtime" ] || fail "neither runc nor crun is installed (scripts/setup installs both)"
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is not installed"
-systems=berth,qemu-microvm,$runtime
+systems=berth,berth-vmlinux,qemu-microvm,$runtime
 "$ROOT/guest/build-workload" >"$TMP/build-workload.out" 2>&1 || fail "guest/build-workload failed"
 
 out=$TMP/bench
 STATUS=0
 BERTH_SANDBOX_BINARIES="qemu-system-x86_64 $runtime" \
-BERTH_SANDBOX_FILES="/usr/share/seabios /usr/share/qemu $ROOT/build/workload" \
+BERTH_SANDBOX_FILES="/usr/share/seabios /usr/share/qemu $ROOT/build/workload $ROOT/build/guest/vmlinux" \
     "$ROOT/scripts/kvm-sandbox" --cpus 2 --timeout 2400 --out "$out" -- \
     "$0" --inside "$out" "$systems" >"$TMP/bench.out" 2>"$TMP/bench.err" || STATUS=$?
 if [ "$STATUS" != 0 ] && [ -d "$out/logs" ]; then
@@ -91,25 +91,31 @@ done
 
 # --- Every Berth run's timeline: causal order, and within the bench's times -------
 timeline=$out/berth-timeline.csv
-for round in 1 2; do
-    previous=-1
-    for milestone in kvm-ready memory-mapped kernel-loaded first-kvm-run guest-init-reached vm-stopped; do
-        us=$(awk -F, -v r="$round" -v m="$milestone" 'NR > 1 && $1 == r && $2 == m { print $3 }' "$timeline")
-        [ -n "$us" ] || fail "Berth's timeline of round $round lacks $milestone"
-        [ "$us" -ge "$previous" ] || fail "round $round: $milestone at $us us comes before the milestone before it ($previous us)"
-        previous=$us
+head -n 1 "$timeline" | grep -q '^system,round,name,us$' || fail "berth-timeline.csv has an unexpected header"
+for berth in berth berth-vmlinux; do
+    for round in 1 2; do
+        previous=-1
+        for milestone in kvm-ready memory-mapped kernel-loaded first-kvm-run guest-init-reached vm-stopped; do
+            us=$(awk -F, -v s="$berth" -v r="$round" -v m="$milestone" 'NR > 1 && $1 == s && $2 == r && $3 == m { print $4 }' "$timeline")
+            [ -n "$us" ] || fail "$berth's timeline of round $round lacks $milestone"
+            [ "$us" -ge "$previous" ] || fail "$berth round $round: $milestone at $us us comes before the milestone before it ($previous us)"
+            previous=$us
+        done
+        awk -F, -v s="$berth" -v r="$round" 'NR > 1 && $1 == s && $2 == r { if ($NF + 0 < last) bad = 1; last = $NF + 0 } END { exit bad }' "$timeline" ||
+            fail "$berth's timeline of round $round is not in time order"
+        # Berth counts from its own start, the bench from just before it spawned
+        # Berth: the guest reached init before its "running" line arrived, and
+        # the VM stopped before the process exited.
+        init_us=$(awk -F, -v s="$berth" -v r="$round" 'NR > 1 && $1 == s && $2 == r && $3 == "guest-init-reached" { print $4 }' "$timeline")
+        stop_us=$(awk -F, -v s="$berth" -v r="$round" 'NR > 1 && $1 == s && $2 == r && $3 == "vm-stopped" { print $4 }' "$timeline")
+        awk -F, -v s="$berth" -v r="$round" -v init="$init_us" -v stop="$stop_us" \
+            'NR > 1 && $1 == s && $2 == r { found = 1; if (init / 1000 > $5 || stop / 1000 > $6) bad = 1 }
+             END { exit !found || bad }' "$csv" ||
+            fail "$berth round $round: its timeline (init $init_us us, stop $stop_us us) does not fit the bench's times"
     done
-    awk -F, -v r="$round" 'NR > 1 && $1 == r { if ($NF + 0 < last) bad = 1; last = $NF + 0 } END { exit bad }' "$timeline" ||
-        fail "Berth's timeline of round $round is not in time order"
-    # Berth counts from its own start, the bench from just before it spawned
-    # Berth: the guest reached init before its "running" line arrived, and
-    # the VM stopped before the process exited.
-    init_us=$(awk -F, -v r="$round" 'NR > 1 && $1 == r && $2 == "guest-init-reached" { print $3 }' "$timeline")
-    stop_us=$(awk -F, -v r="$round" 'NR > 1 && $1 == r && $2 == "vm-stopped" { print $3 }' "$timeline")
-    awk -F, -v r="$round" -v init="$init_us" -v stop="$stop_us" \
-        'NR > 1 && $1 == "berth" && $2 == r { found = 1; if (init / 1000 > $5 || stop / 1000 > $6) bad = 1 }
-         END { exit !found || bad }' "$csv" ||
-        fail "round $round: Berth's timeline (init $init_us us, stop $stop_us us) does not fit the bench's times"
 done
+# berth-vmlinux really booted the uncompressed kernel.
+grep -q -- '--kernel [^ ]*/vmlinux ' "$out"/logs/*berth-vmlinux*.err ||
+    fail "berth-vmlinux's runs did not boot build/guest/vmlinux"
 
 echo "ok: berth bench startup ran $systems twice each; CSV, tables, charts and timelines check out"

@@ -96,6 +96,7 @@ std::optional<std::string> skip_reason(SystemKind system, const HostFacts& facts
     switch (system) {
         case SystemKind::kBerth:
         case SystemKind::kBerthStats:
+        case SystemKind::kBerthVmlinux:
             return facts.kvm_problem;
         case SystemKind::kQemuMicrovm:
         case SystemKind::kQemuPc:

@@ -12,7 +12,7 @@ namespace {
 // The option values CLI11 fills in; they outlive add_bench_command().
 struct StartupTexts {
     StartupOptions options;
-    std::string systems = "berth,qemu-microvm,qemu-pc,runc,crun,docker";
+    std::string systems = "berth,berth-vmlinux,qemu-microvm,qemu-pc,runc,crun,docker";
     std::string memory = "512M";
 };
 
@@ -36,9 +36,10 @@ BenchCommand add_bench_command(CLI::App& berth_app) {
         ->default_str("1");
     startup
         ->add_option("--systems", texts->systems,
-                     "comma-separated: berth,berth-stats,qemu-microvm,qemu-pc,runc,crun,docker "
-                     "(berth-stats: Berth with --stats, the exit observatory on); those that "
-                     "cannot run here are listed as skipped, with the reason")
+                     "comma-separated: berth,berth-stats,berth-vmlinux,qemu-microvm,qemu-pc,runc,"
+                     "crun,docker (berth-stats: Berth with --stats, the exit observatory on; "
+                     "berth-vmlinux: Berth booting the uncompressed kernel); those that cannot "
+                     "run here are listed as skipped, with the reason")
         ->type_name("LIST")
         ->default_str(texts->systems);
     startup->add_option("--cpus", o.cpus, "vCPUs of every VM")->type_name("N")->default_str("1");
@@ -53,6 +54,11 @@ BenchCommand add_bench_command(CLI::App& berth_app) {
         ->type_name("MINUTES")
         ->default_str("10");
     startup->add_option("--kernel", o.kernel, "the VMs' kernel (default build/guest/vmlinuz)")
+        ->type_name("PATH");
+    startup
+        ->add_option("--vmlinux", o.vmlinux,
+                     "berth-vmlinux's kernel, the same one uncompressed (default: vmlinux next "
+                     "to --kernel)")
         ->type_name("PATH");
     startup
         ->add_option("--workload", o.workload,

@@ -30,22 +30,24 @@ std::vector<std::string> launch_command(SystemKind system, const LaunchContext& 
                                         const std::string& id) {
     switch (system) {
         case SystemKind::kBerth:
-        case SystemKind::kBerthStats: {
-            std::vector<std::string> argv = {c.berth,
-                                             "run",
-                                             "--kernel",
-                                             c.kernel,
-                                             "--initrd",
-                                             c.initrd,
-                                             "--memory",
-                                             std::to_string(c.memory_mib) + "M",
-                                             "--cpus",
-                                             std::to_string(c.cpus),
-                                             "--cmdline",
-                                             std::string(kVmCmdline),
-                                             "--timings",
-                                             "--timeout",
-                                             std::to_string(c.timeout_seconds)};
+        case SystemKind::kBerthStats:
+        case SystemKind::kBerthVmlinux: {
+            std::vector<std::string> argv = {
+                c.berth,
+                "run",
+                "--kernel",
+                system == SystemKind::kBerthVmlinux ? c.vmlinux : c.kernel,
+                "--initrd",
+                c.initrd,
+                "--memory",
+                std::to_string(c.memory_mib) + "M",
+                "--cpus",
+                std::to_string(c.cpus),
+                "--cmdline",
+                std::string(kVmCmdline),
+                "--timings",
+                "--timeout",
+                std::to_string(c.timeout_seconds)};
             if (system == SystemKind::kBerthStats) {
                 argv.push_back("--stats");  // the exit observatory on: every exit timed and counted
             }

@@ -23,9 +23,10 @@ inline constexpr std::string_view kVmCmdline = "console=ttyS0 quiet panic=-1 reb
 inline constexpr std::string_view kDockerImage = "berth-workload:latest";
 
 struct LaunchContext {
-    std::string berth;   // this executable
-    std::string kernel;  // the guest kernel (bzImage)
-    std::string initrd;  // the workload's initramfs
+    std::string berth;    // this executable
+    std::string kernel;   // the guest kernel (bzImage)
+    std::string vmlinux;  // the same kernel uncompressed (ELF), for berth-vmlinux
+    std::string initrd;   // the workload's initramfs
     int cpus = 1;
     uint64_t memory_mib = 512;
     int timeout_seconds = 600;  // Berth's own --timeout: it stops itself cleanly

@@ -146,15 +146,21 @@ void append_runs_table(std::string& md, const BenchReport& report) {
     md += "\n";
 }
 
-void append_phases(std::string& md, const BenchReport& report) {
-    if (report.timelines.empty()) {
-        return;
-    }
+// The milestones of one Berth system's measured runs, p50 first to last.
+void append_system_phases(std::string& md, const BenchReport& report, SystemKind system) {
     std::map<std::string, std::vector<double>> by_name;
+    size_t runs = 0;
     for (const BerthTimeline& timeline : report.timelines) {
+        if (timeline.system != system) {
+            continue;
+        }
+        ++runs;
         for (const TimingLine& entry : timeline.entries) {
             by_name[entry.name].push_back(static_cast<double>(entry.us) / 1000.0);
         }
+    }
+    if (runs == 0) {
+        return;
     }
     std::vector<std::pair<std::string, Summary>> rows;
     for (const auto& [name, values] : by_name) {
@@ -162,20 +168,29 @@ void append_phases(std::string& md, const BenchReport& report) {
     }
     std::stable_sort(rows.begin(), rows.end(),
                      [](const auto& a, const auto& b) { return a.second.p50 < b.second.p50; });
-    md += "## Berth's boot timeline (ms since its process started)";
+    md += fmt::format("## Berth's boot timeline: {} (ms since its process started)",
+                      system_name(system));
     if (report.environment.emulated) {
         md += " - " + emulated_note(report);
     }
     md += fmt::format(
-        "\n\nFrom `berth run --timings` in each of the {} measured Berth runs; the phase chart "
+        "\n\nFrom `berth run --timings` in each of the {} measured `{}` runs; the phase chart "
         "(berth-phases.svg) stacks the stretches between these milestones.\n\n",
-        report.timelines.size());
+        runs, system_name(system));
     md += "| milestone | runs | p50 | min | max |\n|---|---|---|---|---|\n";
     for (const auto& [name, s] : rows) {
         md += fmt::format("| {} | {} | {} | {} | {} |\n", name, s.count, format_value(s.p50),
                           format_value(s.min), format_value(s.max));
     }
     md += "\n";
+}
+
+void append_phases(std::string& md, const BenchReport& report) {
+    for (SystemKind system : all_systems()) {
+        if (is_berth(system)) {
+            append_system_phases(md, report, system);
+        }
+    }
 }
 
 void append_environment(std::string& md, const Environment& env) {
@@ -197,6 +212,8 @@ constexpr const char* kDefinitions = R"(## What the numbers include
   prints `berth-workload: running`, runs a fixed shell loop, prints `berth-workload: exiting` and
   powers off (VMs) or exits (containers). VMs boot the same kernel and initramfs made from that
   tree with `console=ttyS0 quiet panic=-1 reboot=k`; containers run the same tree as their root.
+  `berth-vmlinux` boots that kernel uncompressed (its ELF `vmlinux`, guest/extract-vmlinux), so
+  it skips the decompressor; `berth-stats` is `berth` with `--stats`.
 - Start-up: from just before `fork()` of the system's process (`berth run`,
   `qemu-system-x86_64`, `runc run`, `crun run`, `docker run`) to the moment the bench read the
   `running` line from that process's stdout. Exit: to the moment the process had exited.

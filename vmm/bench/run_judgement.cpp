@@ -45,7 +45,7 @@ std::string why_failed(SystemKind system, const ProcessOutcome& outcome) {
     if (outcome.out.find(kExitingMarker) == std::string::npos) {
         return fmt::format("no '{}' line: the workload did not finish", kExitingMarker);
     }
-    if (system == SystemKind::kBerth || system == SystemKind::kBerthStats) {
+    if (is_berth(system)) {
         const auto timeline = parse_timings(outcome.err);
         if (std::none_of(timeline.begin(), timeline.end(),
                          [](const TimingLine& e) { return e.name == "guest-init-reached"; })) {

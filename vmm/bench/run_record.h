@@ -30,6 +30,7 @@ struct RunRecord {
 
 // One Berth run's own boot timeline (`--timings`), for the phase chart.
 struct BerthTimeline {
+    SystemKind system = SystemKind::kBerth;  // one of the is_berth() systems
     int round = 0;
     std::vector<TimingLine> entries;
 };

@@ -45,10 +45,11 @@ std::string format_runs_csv(std::span<const RunRecord> records) {
 }
 
 std::string format_timeline_csv(std::span<const BerthTimeline> timelines) {
-    std::string csv = "round,name,us\n";
+    std::string csv = "system,round,name,us\n";
     for (const BerthTimeline& timeline : timelines) {
         for (const TimingLine& entry : timeline.entries) {
-            csv += fmt::format("{},{},{}\n", timeline.round, csv_field(entry.name), entry.us);
+            csv += fmt::format("{},{},{},{}\n", system_name(timeline.system), timeline.round,
+                               csv_field(entry.name), entry.us);
         }
     }
     return csv;

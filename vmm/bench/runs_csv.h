@@ -18,7 +18,7 @@ namespace berth::bench {
 // detail is quoted when it holds a comma, quote or line break (RFC 4180).
 std::string format_runs_csv(std::span<const RunRecord> records);
 
-// Header round,name,us, then one line per timeline entry.
+// Header system,round,name,us, then one line per timeline entry.
 std::string format_timeline_csv(std::span<const BerthTimeline> timelines);
 
 // One CSV field, quoted as RFC 4180 asks when it needs to be.

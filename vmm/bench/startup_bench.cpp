@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -183,8 +184,8 @@ RunRecord run_once(Bench& bench, SystemKind system, int round_index, int positio
                                                         format_value(*record.wall_exit_ms))
                                           : "FAILED: " + record.detail,
                                 bench.failures));
-    if (system == SystemKind::kBerth && record.ok && !is_warmup) {
-        bench.report.timelines.push_back({round, parse_timings(outcome.err)});
+    if (is_berth(system) && record.ok && !is_warmup) {  // the phase chart's runs
+        bench.report.timelines.push_back({system, round, parse_timings(outcome.err)});
     }
     return record;
 }
@@ -214,6 +215,8 @@ int run_startup_bench(const StartupOptions& options) {
     bench.repo = repository_of(self);
     const fs::path kernel =
         options.kernel.empty() ? bench.repo / "build/guest/vmlinuz" : fs::absolute(options.kernel);
+    const fs::path vmlinux =
+        options.vmlinux.empty() ? kernel.parent_path() / "vmlinux" : fs::absolute(options.vmlinux);
     bench.workload =
         options.workload.empty() ? bench.repo / "build/workload" : fs::absolute(options.workload);
     bench.out = options.out_dir.empty()
@@ -223,7 +226,13 @@ int run_startup_bench(const StartupOptions& options) {
     // --- Which systems can run --------------------------------------------------
     const HostFacts facts = probe_host(options.systems);
     for (SystemKind system : options.systems) {
-        if (auto reason = skip_reason(system, facts)) {
+        std::optional<std::string> reason = skip_reason(system, facts);
+        if (!reason && system == SystemKind::kBerthVmlinux && !fs::is_regular_file(vmlinux)) {
+            reason = fmt::format(
+                "no uncompressed kernel at {} (guest/extract-vmlinux makes one; or give --vmlinux)",
+                vmlinux.string());
+        }
+        if (reason) {
             bench.report.skipped.push_back({system, *reason});
         } else {
             bench.report.measured.push_back(system);
@@ -256,6 +265,7 @@ int run_startup_bench(const StartupOptions& options) {
     // --- The set-up every run shares ---------------------------------------------
     bench.launch.berth = self.string();
     bench.launch.kernel = kernel.string();
+    bench.launch.vmlinux = vmlinux.string();
     bench.launch.initrd = (bench.workload / "initrd.img").string();
     bench.launch.cpus = options.cpus;
     bench.launch.memory_mib = options.memory_bytes >> 20;

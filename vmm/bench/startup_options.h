@@ -20,6 +20,7 @@ struct StartupOptions {
     int run_timeout_minutes = 10;  // a run still going after this has failed
     std::string out_dir;           // empty: <repo>/build/bench/startup-<date>
     std::string kernel;            // empty: <repo>/build/guest/vmlinuz
+    std::string vmlinux;           // empty: "vmlinux" next to the kernel
     std::string workload;          // empty: <repo>/build/workload
 };
 

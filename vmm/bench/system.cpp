@@ -6,8 +6,9 @@ namespace berth::bench {
 namespace {
 
 constexpr std::array kAllSystems = {
-    SystemKind::kBerth, SystemKind::kBerthStats, SystemKind::kQemuMicrovm, SystemKind::kQemuPc,
-    SystemKind::kRunc,  SystemKind::kCrun,       SystemKind::kDocker,
+    SystemKind::kBerth,       SystemKind::kBerthStats, SystemKind::kBerthVmlinux,
+    SystemKind::kQemuMicrovm, SystemKind::kQemuPc,     SystemKind::kRunc,
+    SystemKind::kCrun,        SystemKind::kDocker,
 };
 
 }  // namespace
@@ -22,6 +23,8 @@ std::string_view system_name(SystemKind kind) {
             return "berth";
         case SystemKind::kBerthStats:
             return "berth-stats";
+        case SystemKind::kBerthVmlinux:
+            return "berth-vmlinux";
         case SystemKind::kQemuMicrovm:
             return "qemu-microvm";
         case SystemKind::kQemuPc:
@@ -46,8 +49,12 @@ std::optional<SystemKind> system_from_name(std::string_view name) {
 }
 
 bool is_vm(SystemKind kind) {
+    return is_berth(kind) || kind == SystemKind::kQemuMicrovm || kind == SystemKind::kQemuPc;
+}
+
+bool is_berth(SystemKind kind) {
     return kind == SystemKind::kBerth || kind == SystemKind::kBerthStats ||
-           kind == SystemKind::kQemuMicrovm || kind == SystemKind::kQemuPc;
+           kind == SystemKind::kBerthVmlinux;
 }
 
 }  // namespace berth::bench

@@ -10,13 +10,14 @@
 namespace berth::bench {
 
 enum class SystemKind {
-    kBerth,        // this executable, `berth run`
-    kBerthStats,   // the same with --stats: what the exit observatory costs when on
-    kQemuMicrovm,  // qemu-system-x86_64 -M microvm,rtc=on -accel kvm
-    kQemuPc,       // qemu-system-x86_64 -M pc -accel kvm (SeaBIOS first)
-    kRunc,         // runc run --bundle
-    kCrun,         // crun run --bundle
-    kDocker,       // docker run, from the image imported from the same tree
+    kBerth,         // this executable, `berth run`
+    kBerthStats,    // the same with --stats: what the exit observatory costs when on
+    kBerthVmlinux,  // the same booting the uncompressed kernel: what decompression costs
+    kQemuMicrovm,   // qemu-system-x86_64 -M microvm,rtc=on -accel kvm
+    kQemuPc,        // qemu-system-x86_64 -M pc -accel kvm (SeaBIOS first)
+    kRunc,          // runc run --bundle
+    kCrun,          // crun run --bundle
+    kDocker,        // docker run, from the image imported from the same tree
 };
 
 // Every system, in the order tables and charts list them (Berth first: the
@@ -24,11 +25,15 @@ enum class SystemKind {
 std::span<const SystemKind> all_systems();
 
 // The name on the command line and in every output: "berth", "berth-stats",
-// "qemu-microvm", "qemu-pc", "runc", "crun", "docker".
+// "berth-vmlinux", "qemu-microvm", "qemu-pc", "runc", "crun", "docker".
 std::string_view system_name(SystemKind kind);
 std::optional<SystemKind> system_from_name(std::string_view name);
 
 // A VMM booting a kernel (as opposed to a container engine).
 bool is_vm(SystemKind kind);
+
+// One of the Berth variants (berth, berth-stats, berth-vmlinux): they print
+// --timings, which the bench checks and records.
+bool is_berth(SystemKind kind);
 
 }  // namespace berth::bench

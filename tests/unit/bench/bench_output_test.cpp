@@ -63,12 +63,12 @@ TEST(FormatRunsCsv, OneLinePerRunEmptyFieldsForUnmeasured) {
 
 TEST(FormatTimelineCsv, OneLinePerEntry) {
     const std::vector<BerthTimeline> timelines = {
-        {1, {{"kvm-ready", 2000}, {"guest-init-reached", 1500000}}},
-        {2, {{"virtio-net DRIVER_OK, eth0", 7}}},
+        {SystemKind::kBerth, 1, {{"kvm-ready", 2000}, {"guest-init-reached", 1500000}}},
+        {SystemKind::kBerthVmlinux, 2, {{"virtio-net DRIVER_OK, eth0", 7}}},
     };
     EXPECT_EQ(format_timeline_csv(timelines),
-              "round,name,us\n1,kvm-ready,2000\n1,guest-init-reached,1500000\n"
-              "2,\"virtio-net DRIVER_OK, eth0\",7\n");
+              "system,round,name,us\nberth,1,kvm-ready,2000\nberth,1,guest-init-reached,1500000\n"
+              "berth-vmlinux,2,\"virtio-net DRIVER_OK, eth0\",7\n");
 }
 
 TEST(FormatValue, DigitsFollowTheMagnitude) {
@@ -112,8 +112,12 @@ BenchReport sample_report() {
     }
     report.records.push_back(failed_run(SystemKind::kRunc, 4, "exit status 1: a|b"));
     report.timelines = {
-        {1, {{"kvm-ready", 2000}, {"guest-init-reached", 900000}, {"vm-stopped", 1000000}}},
-        {2, {{"kvm-ready", 4000}, {"guest-init-reached", 1100000}, {"vm-stopped", 1200000}}},
+        {SystemKind::kBerth,
+         1,
+         {{"kvm-ready", 2000}, {"guest-init-reached", 900000}, {"vm-stopped", 1000000}}},
+        {SystemKind::kBerth,
+         2,
+         {{"kvm-ready", 4000}, {"guest-init-reached", 1100000}, {"vm-stopped", 1200000}}},
     };
     report.failed_warmups = 1;
     report.charts = "startup.svg and berth-phases.svg.";
@@ -156,6 +160,22 @@ TEST(FormatResultsMarkdown, RunsFailuresAndPhases) {
                               "| vm-stopped | 2 | 1100 | 1000 | 1200 |\n"));
     // No run measured cgroup figures: no table for them.
     EXPECT_THAT(md, Not(HasSubstr("memory.peak (MiB)")));
+}
+
+TEST(FormatResultsMarkdown, EachBerthSystemHasItsOwnTimelineTable) {
+    BenchReport report = sample_report();
+    report.timelines.push_back({SystemKind::kBerthVmlinux, 1, {{"guest-init-reached", 500000}}});
+    const std::string md = format_results_markdown(report);
+    const size_t berth = md.find("## Berth's boot timeline: berth (");
+    const size_t vmlinux = md.find("## Berth's boot timeline: berth-vmlinux (");
+    ASSERT_NE(berth, std::string::npos);
+    ASSERT_NE(vmlinux, std::string::npos);
+    EXPECT_LT(berth, vmlinux);
+    EXPECT_THAT(md.substr(berth, vmlinux - berth),
+                HasSubstr("in each of the 2 measured `berth` runs"));
+    // berth-vmlinux's table holds only its own run.
+    EXPECT_THAT(md.substr(vmlinux), HasSubstr("| guest-init-reached | 1 | 500 | 500 | 500 |\n"));
+    EXPECT_THAT(md.substr(vmlinux), Not(HasSubstr("kvm-ready")));
 }
 
 TEST(FormatResultsMarkdown, WithoutBerthThereIsNoRatio) {

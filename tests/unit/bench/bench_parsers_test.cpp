@@ -136,6 +136,7 @@ LaunchContext test_context() {
     LaunchContext c;
     c.berth = "/repo/build/berth";
     c.kernel = "/repo/build/guest/vmlinuz";
+    c.vmlinux = "/repo/build/guest/vmlinux";
     c.initrd = "/repo/build/workload/initrd.img";
     c.cpus = 2;
     c.memory_mib = 256;
@@ -170,6 +171,14 @@ TEST(LaunchCommand, VmmsBootTheSameKernelInitrdAndSizes) {
               joined(launch_command(SystemKind::kBerth, c, "id")) + " --stats");
     EXPECT_EQ(system_from_name("berth-stats"), SystemKind::kBerthStats);
     EXPECT_TRUE(is_vm(SystemKind::kBerthStats));
+    // berth-vmlinux: the same command with the uncompressed kernel.
+    std::string with_vmlinux = joined(launch_command(SystemKind::kBerth, c, "id"));
+    with_vmlinux.replace(with_vmlinux.find("vmlinuz"), 7, "vmlinux");
+    EXPECT_EQ(joined(launch_command(SystemKind::kBerthVmlinux, c, "id")), with_vmlinux);
+    EXPECT_EQ(system_from_name("berth-vmlinux"), SystemKind::kBerthVmlinux);
+    EXPECT_TRUE(is_vm(SystemKind::kBerthVmlinux));
+    EXPECT_TRUE(is_berth(SystemKind::kBerthVmlinux));
+    EXPECT_FALSE(is_berth(SystemKind::kQemuMicrovm));
     const auto pc = launch_command(SystemKind::kQemuPc, c, "id");
     EXPECT_EQ(pc[2], "pc");
     EXPECT_EQ(pc.back(), std::string(kVmCmdline));
@@ -207,6 +216,7 @@ TEST(SkipReason, SaysWhyEachSystemCannotRun) {
     HostFacts facts = everything_there();
     facts.kvm_problem = "/dev/kvm: No such file or directory";
     EXPECT_THAT(skip_reason(SystemKind::kBerth, facts), Optional(HasSubstr("/dev/kvm")));
+    EXPECT_THAT(skip_reason(SystemKind::kBerthVmlinux, facts), Optional(HasSubstr("/dev/kvm")));
     EXPECT_THAT(skip_reason(SystemKind::kQemuPc, facts), Optional(HasSubstr("/dev/kvm")));
     EXPECT_EQ(skip_reason(SystemKind::kRunc, facts), std::nullopt);
 

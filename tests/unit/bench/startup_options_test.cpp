@@ -33,7 +33,8 @@ TEST(ParseSystems, NamesInTableOrderWhateverTheOrderTyped) {
 TEST(ParseSystems, RefusesUnknownNamesAndListsTheValidOnes) {
     const std::string message = user_error_of([] { parse_systems("berth,qemu"); });
     EXPECT_THAT(message, HasSubstr("unknown system 'qemu'"));
-    EXPECT_THAT(message, HasSubstr("berth,berth-stats,qemu-microvm,qemu-pc,runc,crun,docker"));
+    EXPECT_THAT(message,
+                HasSubstr("berth,berth-stats,berth-vmlinux,qemu-microvm,qemu-pc,runc,crun,docker"));
     // Names are exact: no case folding, no spaces.
     EXPECT_THAT(user_error_of([] { parse_systems("Berth"); }), HasSubstr("unknown system"));
     EXPECT_THAT(user_error_of([] { parse_systems("berth, runc"); }),
