@@ -13,7 +13,9 @@ line put under the titles, when present) and writes
   DIR/berth-phases.svg  each Berth run's boot timeline as one bar of
                         stacked phases (the stretch between consecutive
                         milestones of `berth run --timings`), grouped by
-                        Berth system (berth, berth-vmlinux, berth-stats)
+                        Berth system (berth, berth-vmlinux, berth-stats);
+                        round 0, the kernel-log run, adds the guest
+                        kernel's milestones ("kernel: ...")
 `berth bench startup` runs this itself when a python3 with matplotlib is
 there (apt-get install python3-matplotlib); inside scripts/kvm-sandbox there
 is none, so run it afterwards on the folder the sandbox copied back.
@@ -126,7 +128,9 @@ def phases_chart(folder, timeline, note):
                 drawn.add(name)
                 start = us
         ax.set_yticks(range(len(runs)))
-        ax.set_yticklabels([f"{system} round {rnd}" for system, rnd in runs], fontsize=8)
+        # Round 0 is the kernel-log run: the one with the guest kernel's phases.
+        ax.set_yticklabels([f"{system} round {rnd}" if rnd else f"{system} (kernel log)"
+                            for system, rnd in runs], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel("milliseconds since Berth's process started")
         ax.grid(axis="x", alpha=0.3)

@@ -114,6 +114,24 @@ for berth in berth berth-vmlinux; do
             fail "$berth round $round: its timeline (init $init_us us, stop $stop_us us) does not fit the bench's times"
     done
 done
+# The kernel-log run of each (round 0): the kernel's milestones on Berth's
+# clock, its clock starting after the vCPU first ran and before init.
+for berth in berth berth-vmlinux; do
+    field() {  # the time of milestone $1 in $berth's kernel-log run
+        awk -F, -v s="$berth" -v m="$1" 'NR > 1 && $1 == s && $2 == 0 && $3 == m { print $4 }' "$timeline"
+    }
+    first_run=$(field first-kvm-run)
+    clock=$(field 'kernel: clock-start')
+    kernel_init=$(field 'kernel: init-started')
+    init=$(field guest-init-reached)
+    [ -n "$first_run" ] && [ -n "$clock" ] && [ -n "$kernel_init" ] && [ -n "$init" ] ||
+        fail "$berth's kernel-log run lacks first-kvm-run, the kernel's clock start, init-started or guest-init-reached"
+    [ "$first_run" -le "$clock" ] && [ "$clock" -le "$kernel_init" ] && [ "$kernel_init" -le "$init" ] ||
+        fail "$berth's kernel-log run: first-kvm-run $first_run, kernel clock $clock, kernel init $kernel_init, init reached $init us are out of order"
+    grep -q "^| $berth | [0-9.]* | [0-9.]* | [0-9.]* | [0-9.]* |$" "$out/results.md" ||
+        fail "results.md does not split $berth's boot"
+done
+
 # berth-vmlinux really booted the uncompressed kernel.
 grep -q -- '--kernel [^ ]*/vmlinux ' "$out"/logs/*berth-vmlinux*.err ||
     fail "berth-vmlinux's runs did not boot build/guest/vmlinux"

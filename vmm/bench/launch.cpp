@@ -44,7 +44,8 @@ std::vector<std::string> launch_command(SystemKind system, const LaunchContext& 
                 "--cpus",
                 std::to_string(c.cpus),
                 "--cmdline",
-                std::string(kVmCmdline),
+                c.kernel_log ? std::string(kVmCmdline) + " " + std::string(kKernelLogParameter)
+                             : std::string(kVmCmdline),
                 "--timings",
                 "--timeout",
                 std::to_string(c.timeout_seconds)};

@@ -18,6 +18,8 @@ inline constexpr std::string_view kExitingMarker = "berth-workload: exiting";
 // Berth's ttyS0), `quiet` because each console character costs a VM exit,
 // and a panic ends the VMM instead of hanging it.
 inline constexpr std::string_view kVmCmdline = "console=ttyS0 quiet panic=-1 reboot=k";
+// Added for a kernel-log run: guest/workload/init then runs dmesg at its end.
+inline constexpr std::string_view kKernelLogParameter = "berth.kmsg";
 
 // The Docker image guest/build-workload imports.
 inline constexpr std::string_view kDockerImage = "berth-workload:latest";
@@ -30,6 +32,9 @@ struct LaunchContext {
     int cpus = 1;
     uint64_t memory_mib = 512;
     int timeout_seconds = 600;  // Berth's own --timeout: it stops itself cleanly
+    // Berth only: add `berth.kmsg` to the command line, so that the workload
+    // prints the kernel's log before it powers off (the kernel-log run).
+    bool kernel_log = false;
     // QEMU firmware folders (-L), those that exist: SeaBIOS for -M pc,
     // qboot for -M microvm. scripts/kvm-sandbox carries them at these paths.
     std::vector<std::string> qemu_firmware_dirs;

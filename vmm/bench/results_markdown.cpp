@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "vmm/bench/launch.h"
 #include "vmm/bench/statistics.h"
 
 namespace berth::bench {
@@ -151,8 +152,8 @@ void append_system_phases(std::string& md, const BenchReport& report, SystemKind
     std::map<std::string, std::vector<double>> by_name;
     size_t runs = 0;
     for (const BerthTimeline& timeline : report.timelines) {
-        if (timeline.system != system) {
-            continue;
+        if (timeline.system != system || timeline.round == 0) {
+            continue;  // round 0, the kernel-log run, is no measurement
         }
         ++runs;
         for (const TimingLine& entry : timeline.entries) {
@@ -191,6 +192,80 @@ void append_phases(std::string& md, const BenchReport& report) {
             append_system_phases(md, report, system);
         }
     }
+}
+
+std::optional<uint64_t> time_of(const BerthTimeline& timeline, std::string_view name) {
+    for (const TimingLine& entry : timeline.entries) {
+        if (entry.name == name) {
+            return entry.us;
+        }
+    }
+    return std::nullopt;
+}
+
+// "1234" ms from `from` to `to` in `timeline`, or "-" when either is missing.
+std::string stretch_ms(const BerthTimeline& timeline, std::string_view from, std::string_view to) {
+    const std::optional<uint64_t> start = from.empty() ? 0 : time_of(timeline, from);
+    const std::optional<uint64_t> end = time_of(timeline, to);
+    if (!start || !end || *end < *start) {
+        return "-";
+    }
+    return format_value(static_cast<double>(*end - *start) / 1000.0);
+}
+
+// The kernel-log runs (round 0): where one boot's time went, from Berth's
+// start to the guest's init, the kernel's phases included.
+void append_boot_split(std::string& md, const BenchReport& report) {
+    std::vector<const BerthTimeline*> runs;
+    for (const BerthTimeline& timeline : report.timelines) {
+        if (timeline.round == 0) {
+            runs.push_back(&timeline);
+        }
+    }
+    if (runs.empty() && report.kernel_log_failures.empty()) {
+        return;
+    }
+    md += "## Where a boot goes (one kernel-log run per Berth system, ms)";
+    if (report.environment.emulated) {
+        md += " - " + emulated_note(report);
+    }
+    md += fmt::format(
+        "\n\nAfter the measured rounds, one more run of each Berth system with `{}` on the kernel "
+        "command line: the workload then prints the kernel's log before it powers off, and Berth "
+        "places the kernel's clock on its own (vmm/trace/guest_clock.h). Not counted above.\n\n",
+        kKernelLogParameter);
+    if (!runs.empty()) {
+        md +=
+            "| system | Berth's set-up (to first-kvm-run) | before the kernel's clock "
+            "(decompression, early set-up) | kernel clock to init | total to init |\n"
+            "|---|---|---|---|---|\n";
+        for (const BerthTimeline* run : runs) {
+            md += fmt::format("| {} | {} | {} | {} | {} |\n", system_name(run->system),
+                              stretch_ms(*run, "", "first-kvm-run"),
+                              stretch_ms(*run, "first-kvm-run", "kernel: clock-start"),
+                              stretch_ms(*run, "kernel: clock-start", "guest-init-reached"),
+                              stretch_ms(*run, "", "guest-init-reached"));
+        }
+        for (const BerthTimeline* run : runs) {
+            md += fmt::format(
+                "\n`{}`, every milestone:\n\n| milestone | ms | since the one before |\n"
+                "|---|---|---|\n",
+                system_name(run->system));
+            uint64_t previous = 0;
+            for (const TimingLine& entry : run->entries) {
+                md += fmt::format(
+                    "| {} | {} | {} |\n", entry.name,
+                    format_value(static_cast<double>(entry.us) / 1000.0),
+                    format_value(static_cast<double>(entry.us - std::min(entry.us, previous)) /
+                                 1000.0));
+                previous = std::max(previous, entry.us);
+            }
+        }
+    }
+    for (const std::string& failure : report.kernel_log_failures) {
+        md += fmt::format("\nKernel-log run failed: {}\n", failure);
+    }
+    md += "\n";
 }
 
 void append_environment(std::string& md, const Environment& env) {
@@ -267,6 +342,7 @@ std::string format_results_markdown(const BenchReport& report) {
         append_metric_table(md, report, metric);
     }
     append_phases(md, report);
+    append_boot_split(md, report);
     if (!report.skipped.empty()) {
         md += "## Skipped systems\n\n";
         for (const SkippedSystem& skipped : report.skipped) {

@@ -29,7 +29,8 @@ struct BenchReport {
     std::vector<SystemKind> measured;  // the systems that ran, in table order
     std::vector<SkippedSystem> skipped;
     std::vector<RunRecord> records;
-    std::vector<BerthTimeline> timelines;
+    std::vector<BerthTimeline> timelines;          // measured runs, then kernel-log runs (round 0)
+    std::vector<std::string> kernel_log_failures;  // "berth: exit status 1: ...", one per failure
     int failed_warmups = 0;
     std::string charts;  // which charts were drawn, or why none
 };

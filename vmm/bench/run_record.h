@@ -29,6 +29,8 @@ struct RunRecord {
 };
 
 // One Berth run's own boot timeline (`--timings`), for the phase chart.
+// Round 0 is the kernel-log run after the measured rounds: not a measurement,
+// but the one whose timeline also holds the guest kernel's milestones.
 struct BerthTimeline {
     SystemKind system = SystemKind::kBerth;  // one of the is_berth() systems
     int round = 0;

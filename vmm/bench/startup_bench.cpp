@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -190,6 +191,56 @@ RunRecord run_once(Bench& bench, SystemKind system, int round_index, int positio
     return record;
 }
 
+// One more run of a Berth system after the measured rounds, with berth.kmsg:
+// the workload prints the kernel's log at its end, so the kernel's own
+// milestones, and where its clock started, join the host's timeline. Not a
+// measurement: it only adds the round-0 timeline (and its logs).
+void run_with_kernel_log(Bench& bench, SystemKind system) {
+    LaunchContext launch = bench.launch;
+    launch.kernel_log = true;
+    ProcessRequest request;
+    request.argv = launch_command(system, launch, "");
+    request.running_marker = std::string(kRunningMarker);
+    request.timeout = std::chrono::minutes(bench.options.run_timeout_minutes);
+    progress(bench, fmt::format("bench: [{}/{}] kernel-log run: {} ...", bench.runs_done + 1,
+                                bench.runs_total, system_name(system)));
+    const ProcessOutcome outcome = run_process(request);
+    const std::string label = fmt::format("kernel-log-{}", system_name(system));
+    write_text(bench.out / "logs" / (label + ".out"), outcome.out);
+    write_text(bench.out / "logs" / (label + ".err"),
+               fmt::format("$ {}\n{}", shell_words(request.argv), outcome.err));
+    ++bench.runs_done;
+
+    const RunRecord record = judge_run(system, 0, 0, outcome, CgroupFigures{});
+    std::vector<TimingLine> entries = parse_timings(outcome.err);
+    std::vector<TimingLine> kernel = parse_kernel_timings(outcome.err);
+    std::string failure;
+    if (!record.ok) {
+        failure = record.detail;
+    } else if (kernel.empty()) {
+        failure = "no guest kernel timeline in its --timings (did the workload print dmesg?)";
+    }
+    progress(bench,
+             fmt::format("bench: [{}/{}] kernel-log run: {} {}", bench.runs_done, bench.runs_total,
+                         system_name(system),
+                         failure.empty() ? fmt::format("ok, {} kernel milestones", kernel.size())
+                                         : "FAILED: " + failure));
+    if (!failure.empty()) {
+        bench.report.kernel_log_failures.push_back(
+            fmt::format("{}: {}", system_name(system), failure));
+        return;
+    }
+    entries.insert(entries.end(), kernel.begin(), kernel.end());
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const TimingLine& a, const TimingLine& b) { return a.us < b.us; });
+    bench.report.timelines.push_back({system, 0, std::move(entries)});
+}
+
+// The Berth systems that get a kernel-log run: berth-stats would only repeat berth's.
+bool gets_kernel_log_run(SystemKind system) {
+    return system == SystemKind::kBerth || system == SystemKind::kBerthVmlinux;
+}
+
 void write_outputs(Bench& bench) {
     write_text(bench.out / "runs.csv", format_runs_csv(bench.report.records));
     write_text(bench.out / "berth-timeline.csv", format_timeline_csv(bench.report.timelines));
@@ -294,7 +345,9 @@ int run_startup_bench(const StartupOptions& options) {
     bench.progress_on_tty = ::isatty(STDERR_FILENO) == 1 &&
                             (in_sandbox == nullptr || std::string_view(in_sandbox) != "1");
     const int rounds = options.warmup + options.runs;
-    bench.runs_total = rounds * static_cast<int>(report.measured.size());
+    bench.runs_total = rounds * static_cast<int>(report.measured.size()) +
+                       static_cast<int>(std::count_if(report.measured.begin(),
+                                                      report.measured.end(), gets_kernel_log_run));
     fmt::print(stderr, "bench: {} system(s), {} warm-up + {} measured round(s); output in {}\n",
                report.measured.size(), options.warmup, options.runs, bench.out.string());
     for (const SkippedSystem& skipped : report.skipped) {
@@ -316,6 +369,11 @@ int run_startup_bench(const StartupOptions& options) {
             } else {
                 report.records.push_back(std::move(record));
             }
+        }
+    }
+    for (SystemKind system : report.measured) {
+        if (gets_kernel_log_run(system) && interrupting_signal() == 0) {
+            run_with_kernel_log(bench, system);
         }
     }
     if (bench.progress_on_tty) {

@@ -22,4 +22,12 @@ struct TimingLine {
 // are ignored. A name printed twice keeps its first time.
 std::vector<TimingLine> parse_timings(std::string_view stderr_text);
 
+// The guest kernel's milestones, which --timings prints after the host's
+//   berth:     1.234567 s   cpus-up          (guest clock, vmm/trace/kernel_log.h)
+//   berth: guest kernel clock started at 812345 us (estimated)
+// moved onto Berth's clock with that last line (vmm/trace/guest_clock.h):
+// "kernel: clock-start" at its time, then each as "kernel: NAME" at that
+// time plus its own, in the order printed. Empty without the clock line.
+std::vector<TimingLine> parse_kernel_timings(std::string_view stderr_text);
+
 }  // namespace berth::bench

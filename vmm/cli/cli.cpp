@@ -19,6 +19,7 @@
 #include "vmm/trace/chrome_trace.h"
 #include "vmm/trace/exit_filter.h"
 #include "vmm/trace/exit_stats_report.h"
+#include "vmm/trace/guest_clock.h"
 #include "vmm/trace/kernel_log.h"
 #include "vmm/vm.h"
 
@@ -121,6 +122,8 @@ int run_command(const VmConfig& config) {
     if (config.timings) {
         timeline.print(stderr);
         trace::print_kernel_milestones(kernel_milestones, stderr);
+        trace::print_guest_clock_origin(
+            trace::guest_clock_origin(timeline.entries(), kernel_milestones), stderr);
     }
     if (!config.trace_boot_path.empty()) {
         trace::write_boot_trace_file(config.trace_boot_path, timeline.entries(), kernel_milestones);

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "vmm/common/error.h"
+#include "vmm/trace/guest_clock.h"
 
 namespace berth::trace {
 namespace {
@@ -21,9 +22,9 @@ namespace {
 constexpr int kTid = 1;  // each process is one track
 constexpr std::string_view kProcessStart = "process-start";
 constexpr std::string_view kClockNote =
-    "guest-kernel time 0 is placed at the host's first-kvm-run milestone; the guest kernel "
-    "really starts later (after decompressing itself), so guest events are drawn early by up to "
-    "that much; host_seen_us is when Berth saw each line";
+    "guest-kernel time 0 is placed at the latest moment it can have been, given first-kvm-run, "
+    "when Berth saw each kernel line (host_seen_us) and when init wrote the boot marker "
+    "(vmm/trace/guest_clock.h): guest events are drawn at most slightly late";
 
 // The length of the valid UTF-8 sequence at the start of `text` (RFC 3629 §4:
 // no overlong forms, no surrogates, nothing above U+10FFFF), 0 if invalid.
@@ -114,15 +115,6 @@ void add_track(std::vector<Mark> marks, int pid, std::vector<Event>& events) {
     }
 }
 
-std::optional<uint64_t> first_kvm_run(std::span<const TimelineEntry> host) {
-    for (const TimelineEntry& entry : host) {
-        if (entry.name == milestone_name(Milestone::kFirstKvmRun)) {
-            return entry.us;
-        }
-    }
-    return std::nullopt;
-}
-
 }  // namespace
 
 std::string json_string(std::string_view text) {
@@ -165,7 +157,7 @@ void write_boot_trace(std::span<const TimelineEntry> host, std::span<const Kerne
     }
     add_track(std::move(host_marks), kHostPid, events);
 
-    const std::optional<uint64_t> origin = first_kvm_run(host);
+    const std::optional<uint64_t> origin = guest_clock_origin(host, guest);
     if (origin) {
         std::vector<Mark> guest_marks;
         for (const KernelMilestone& milestone : guest) {
@@ -199,9 +191,10 @@ void write_boot_trace(std::span<const TimelineEntry> host, std::span<const Kerne
     }
     out << "],\n\"displayTimeUnit\":\"ms\",\n\"otherData\":"
         << args_json({{"host_clock", json_string("microseconds since Berth's process started")},
-                      {"guest_clock", json_string(origin ? kClockNote
-                                                         : "no first-kvm-run: guest "
-                                                           "kernel milestones left out")}})
+                      {"guest_clock",
+                       json_string(origin ? kClockNote
+                                          : "no first-kvm-run or no kernel milestone: guest "
+                                            "kernel milestones left out")}})
         << "}\n";
 }
 

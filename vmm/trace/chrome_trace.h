@@ -11,13 +11,12 @@
 // Times are microseconds ("ts", "dur"), shown in milliseconds.
 //
 // The guest's printk clock starts at some unknown host time. The trace puts
-// guest-kernel time 0 at the host's first-kvm-run milestone: the earliest the
-// kernel can have started. The real start is later, by the kernel's
-// decompression and early set-up (the printk clock only starts then), so
-// guest events are drawn somewhat early; each carries the host time Berth
-// saw its line (host_seen_us) as an upper bound. The trace says so in its
-// otherData and the guest process's labels. Without first-kvm-run (the guest
-// never ran) the guest track is left out.
+// guest-kernel time 0 where guest_clock_origin (guest_clock.h) estimates it:
+// the latest moment it can have been, so guest events are drawn at most
+// slightly late; each carries the host time Berth saw its line
+// (host_seen_us). The trace says so in its otherData and the guest
+// process's labels. Without first-kvm-run (the guest never ran) or without
+// kernel milestones the guest track is left out.
 #pragma once
 
 #include <ostream>

@@ -162,6 +162,29 @@ TEST(FormatResultsMarkdown, RunsFailuresAndPhases) {
     EXPECT_THAT(md, Not(HasSubstr("memory.peak (MiB)")));
 }
 
+TEST(FormatResultsMarkdown, TheKernelLogRunSplitsTheBootAndStaysOutOfTheMeasuredTables) {
+    BenchReport report = sample_report();
+    report.timelines.push_back({SystemKind::kBerth,
+                                0,
+                                {{"kvm-ready", 3000},
+                                 {"first-kvm-run", 400000},
+                                 {"kernel: clock-start", 1400000},
+                                 {"kernel: init-started", 5000000},
+                                 {"guest-init-reached", 5100000}}});
+    report.kernel_log_failures = {"berth-vmlinux: exit status 1: oops"};
+    const std::string md = format_results_markdown(report);
+    // The measured table still counts 2 runs of kvm-ready, none of the kernel's.
+    EXPECT_THAT(md, HasSubstr("| kvm-ready | 2 | 3.00 | 2.00 | 4.00 |\n"));
+    const size_t split = md.find("## Where a boot goes (one kernel-log run per Berth system, ms)");
+    ASSERT_NE(split, std::string::npos);
+    const std::string section = md.substr(split);
+    EXPECT_THAT(section, HasSubstr("| berth | 400 | 1000 | 3700 | 5100 |\n"));
+    EXPECT_THAT(section, HasSubstr("| kernel: clock-start | 1400 | 1000 |\n"));
+    EXPECT_THAT(section, HasSubstr("| guest-init-reached | 5100 | 100 |\n"));
+    EXPECT_THAT(section, HasSubstr("Kernel-log run failed: berth-vmlinux: exit status 1: oops"));
+    EXPECT_THAT(md.substr(0, split), Not(HasSubstr("kernel: ")));
+}
+
 TEST(FormatResultsMarkdown, EachBerthSystemHasItsOwnTimelineTable) {
     BenchReport report = sample_report();
     report.timelines.push_back({SystemKind::kBerthVmlinux, 1, {{"guest-init-reached", 500000}}});

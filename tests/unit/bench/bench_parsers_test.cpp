@@ -45,6 +45,38 @@ TEST(ParseTimings, ReadsEveryLineOfTheTimeline) {
                     TimingLine{"first-serial-byte", 1503999}, TimingLine{"vm-stopped", 1612345}));
 }
 
+TEST(ParseKernelTimings, PlacesTheKernelsMilestonesOnBerthsClock) {
+    const std::string text =
+        std::string(kBerthStderr) +
+        "berth: guest kernel timeline (seconds since the guest kernel started)\n"
+        "berth:     0.000000 s   kernel-start\n"
+        "berth:     0.118403 s   cpus-up\r\n"
+        "berth:    12.500000 s   init-started\n"
+        "berth: guest kernel clock started at 400000 us (estimated)\n";
+    EXPECT_THAT(parse_kernel_timings(text),
+                ElementsAre(TimingLine{"kernel: clock-start", 400000},
+                            TimingLine{"kernel: kernel-start", 400000},
+                            TimingLine{"kernel: cpus-up", 518403},
+                            TimingLine{"kernel: init-started", 12900000}));
+    // The host's lines are not the kernel's, and the kernel's are not the host's.
+    EXPECT_EQ(parse_timings(text), parse_timings(kBerthStderr));
+}
+
+TEST(ParseKernelTimings, NothingWithoutTheClockLineOrForMalformedLines) {
+    EXPECT_TRUE(parse_kernel_timings(kBerthStderr).empty());
+    EXPECT_TRUE(parse_kernel_timings("berth:     0.000000 s   kernel-start\n").empty());
+    const char* text =
+        "berth:     1.5 s   short-fraction\n"  // not six digits
+        "berth:     1.500000 ms  wrong-unit\n"
+        "berth:     x.500000 s   not-a-number\n"
+        "berth:     2.000000 s   \n"  // no name
+        "berth:     3.000000 s   cpus-up\n"
+        "berth: guest kernel clock started at 7 ms (estimated)\n"  // not microseconds
+        "berth: guest kernel clock started at 1000 us (estimated)\n";
+    EXPECT_THAT(parse_kernel_timings(text), ElementsAre(TimingLine{"kernel: clock-start", 1000},
+                                                        TimingLine{"kernel: cpus-up", 3001000}));
+}
+
 TEST(ParseTimings, IgnoresOtherLinesAndKeepsTheFirstOfARepeatedName) {
     const char* text =
         "berth: warning: /dev/kvm is slow\n"
@@ -178,6 +210,12 @@ TEST(LaunchCommand, VmmsBootTheSameKernelInitrdAndSizes) {
     EXPECT_EQ(system_from_name("berth-vmlinux"), SystemKind::kBerthVmlinux);
     EXPECT_TRUE(is_vm(SystemKind::kBerthVmlinux));
     EXPECT_TRUE(is_berth(SystemKind::kBerthVmlinux));
+    // The kernel-log run: the same with berth.kmsg on the kernel command line.
+    LaunchContext kernel_log = c;
+    kernel_log.kernel_log = true;
+    std::string with_kmsg = joined(launch_command(SystemKind::kBerth, c, "id"));
+    with_kmsg.replace(with_kmsg.find("reboot=k"), 8, "reboot=k berth.kmsg");
+    EXPECT_EQ(joined(launch_command(SystemKind::kBerth, kernel_log, "id")), with_kmsg);
     EXPECT_FALSE(is_berth(SystemKind::kQemuMicrovm));
     const auto pc = launch_command(SystemKind::kQemuPc, c, "id");
     EXPECT_EQ(pc[2], "pc");
