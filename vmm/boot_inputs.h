@@ -17,6 +17,8 @@
 
 namespace berth {
 
+// The Vm empties kernel_file and initrd once it has copied them into guest
+// memory.
 struct BootInputs {
     // With --image: the lab guest, and no kernel or initrd.
     std::optional<boot::FlatImage> image;

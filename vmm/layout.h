@@ -71,7 +71,7 @@ inline constexpr GuestAddress kRealModeImageStart{0x7c00};
 inline constexpr GuestAddress kRealModeImageEnd = kEbdaStart;
 inline constexpr GuestAddress kRealModeStackPointer{0x7c00};  // grows down, below the image
 inline constexpr GuestAddress kFlatImageStart = kHighMemStart;
-static_assert(kFlatImageStart.value() >= kPdStart.value() + 4 * 0x1000);  // above the page tables
+static_assert(kFlatImageStart.value() >= kPdStart.value() + 4 * 0x1000ull);  // above the page tables
 
 // I/O ports.
 inline constexpr uint16_t kPicMasterPort = 0x20;  // command, then data at 0x21 (--irqchip none)

@@ -164,6 +164,7 @@ void append_system_phases(std::string& md, const BenchReport& report, SystemKind
         return;
     }
     std::vector<std::pair<std::string, Summary>> rows;
+    rows.reserve(by_name.size());
     for (const auto& [name, values] : by_name) {
         rows.emplace_back(name, summarize(values));
     }
