@@ -33,7 +33,9 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 # Stable SVG ids and no timestamp: the same data draws the same file.
 matplotlib.rcParams["svg.hashsalt"] = "berth-bench"
 SVG_METADATA = {"Date": None}
-SYSTEM_ORDER = ["berth", "qemu-microvm", "qemu-pc", "runc", "crun", "docker"]
+# The order of vmm/bench/system.cpp's all_systems(), as the tables list them.
+SYSTEM_ORDER = ["berth", "berth-stats", "berth-vmlinux", "qemu-microvm", "qemu-pc", "runc", "crun",
+                "docker"]
 
 
 def read_csv(path):
@@ -54,7 +56,7 @@ def startup_chart(folder, rows, note):
     systems = [s for s in SYSTEM_ORDER if any(r["system"] == s for r in rows)]
     systems += sorted({r["system"] for r in rows} - set(systems))
     metrics = [("wall_running_ms", 'spawn to "running"'), ("wall_exit_ms", "spawn to exit")]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=True)
     all_values = [float(r[m]) for r in ok for m, _ in metrics if r[m]]
     # Containers start in milliseconds and VMs in seconds: one linear axis
     # would flatten the containers into a line at zero.
@@ -101,7 +103,10 @@ def phases_chart(folder, timeline, note):
     for row in timeline:
         run = (row["system"], int(row["round"]))
         by_run.setdefault(run, []).append((int(row["us"]), row["name"]))
-    system_order = list(dict.fromkeys(row["system"] for row in timeline))
+    # Berth first, then its variants, as the tables list them.
+    system_order = sorted({row["system"] for row in timeline},
+                          key=lambda s: (SYSTEM_ORDER.index(s) if s in SYSTEM_ORDER
+                                         else len(SYSTEM_ORDER), s))
     fig, ax = plt.subplots(figsize=(11, 2.4 + 0.35 * max(len(by_run), 1)))
     if not by_run:
         ax.text(0.5, 0.5, "no Berth run with a timeline", ha="center", va="center",
