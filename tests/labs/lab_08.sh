@@ -87,7 +87,7 @@ if [ -n "$ratio" ]; then
 else
     check_failed "results.md has no start-up ratio for $runtime"
 fi
-if awk -F, 'NR > 1 && $2 == "first-kvm-run" { a = 1 } NR > 1 && $2 == "guest-init-reached" { b = 1 }
+if awk -F, 'NR > 1 && $1 == "berth" && $3 == "first-kvm-run" { a = 1 } NR > 1 && $1 == "berth" && $3 == "guest-init-reached" { b = 1 }
             END { exit !(a && b) }' "$out/berth-timeline.csv" 2>/dev/null; then
     pass "Berth's timeline has first-kvm-run and guest-init-reached (Q3)"
 else
