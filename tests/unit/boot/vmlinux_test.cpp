@@ -82,7 +82,10 @@ public:
         }
         std::vector<uint8_t> bytes(offset);
         std::memcpy(bytes.data(), &h, sizeof(h));
-        std::memcpy(bytes.data() + sizeof(h), headers.data(), headers.size() * sizeof(Elf64_Phdr));
+        if (!headers.empty()) {  // memcpy from an empty vector's null data() is undefined
+            std::memcpy(bytes.data() + sizeof(h), headers.data(),
+                        headers.size() * sizeof(Elf64_Phdr));
+        }
         for (size_t i = 0; i < segments.size(); ++i) {
             for (uint64_t j = 0; j < segments[i].file_size; ++j) {
                 bytes[headers[i].p_offset + j] = segment_byte(i, j);
