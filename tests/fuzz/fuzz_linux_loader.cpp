@@ -36,9 +36,6 @@
 // clang-format on
 
 #include <asm/bootparam.h>
-#include <asm/e820.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -51,6 +48,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/fuzz/boot_memory.h"
 #include "tests/fuzz/check.h"
 #include "vmm/boot/bzimage.h"
 #include "vmm/boot/linux_loader.h"
@@ -61,43 +59,13 @@
 
 using namespace berth;
 using namespace berth::boot;
+using namespace berth::fuzz;
 
 namespace {
 
 constexpr size_t kHeaderSize = 6;
 constexpr uint64_t kRamUnit = 64 << 10;
 constexpr uint64_t kPage = 0x1000;
-
-// Inaccessible pages right before and after each RAM mapping, where they are
-// free to take: a stray write there faults instead of corrupting the heap.
-class GuardPages {
-public:
-    explicit GuardPages(const GuestMemory& memory) {
-        const long page = sysconf(_SC_PAGESIZE);
-        for (const MemoryRegion& region : memory.regions()) {
-            add(region.host - page, page);
-            add(region.host + region.size, page);
-        }
-    }
-    ~GuardPages() {
-        for (const auto& [address, size] : guards_) {
-            munmap(address, size);
-        }
-    }
-    GuardPages(const GuardPages&) = delete;
-    GuardPages& operator=(const GuardPages&) = delete;
-
-private:
-    void add(uint8_t* address, long size) {
-        void* got = mmap(address, size, PROT_NONE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-        if (got == MAP_FAILED) {
-            return;  // something else lives there already
-        }
-        guards_.emplace_back(got, size);
-    }
-    std::vector<std::pair<void*, size_t>> guards_;
-};
 
 template <typename T>
 T file_field(std::span<const uint8_t> file, size_t offset) {
@@ -131,25 +99,6 @@ NO_COVERAGE void check_parsed(std::span<const uint8_t> file, const BzImage& kern
     CHECK(std::equal(kernel.setup_header_bytes.begin(),
                      kernel.setup_header_bytes.begin() + kernel.setup_header_length,
                      file.begin() + kSetupHeaderOffset));
-}
-
-NO_COVERAGE bool memory_holds(const GuestMemory& memory, uint64_t address,
-                              std::span<const uint8_t> bytes) {
-    std::vector<uint8_t> copy(bytes.size());
-    return memory.read(GuestAddress(address), copy) && std::ranges::equal(copy, bytes);
-}
-
-NO_COVERAGE void check_e820(const GuestMemory& memory, const boot_params& params) {
-    CHECK(params.e820_entries <= E820_MAX_ENTRIES_ZEROPAGE);
-    uint64_t previous_end = 0;
-    for (unsigned i = 0; i < params.e820_entries; ++i) {
-        const boot_e820_entry& entry = params.e820_table[i];
-        CHECK(entry.size > 0 && entry.addr >= previous_end);
-        previous_end = entry.addr + entry.size;
-        if (entry.type == E820_RAM) {
-            CHECK(memory.contains(GuestAddress(entry.addr), entry.size));
-        }
-    }
 }
 
 NO_COVERAGE void check_loaded(const GuestMemory& memory, const BzImage& kernel,

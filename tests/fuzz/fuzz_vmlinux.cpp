@@ -42,10 +42,7 @@
 // clang-format on
 
 #include <asm/bootparam.h>
-#include <asm/e820.h>
 #include <elf.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -57,6 +54,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/fuzz/boot_memory.h"
 #include "tests/fuzz/check.h"
 #include "vmm/boot/bzimage.h"
 #include "vmm/boot/linux_loader.h"
@@ -68,6 +66,7 @@
 
 using namespace berth;
 using namespace berth::boot;
+using namespace berth::fuzz;
 
 namespace {
 
@@ -82,37 +81,6 @@ constexpr uint64_t kMaxLoadedSize = 32 << 20;
 // What every byte of a segment holds before the load, so that a byte the
 // loader forgets to copy or to zero shows.
 constexpr uint8_t kDirt = 0xa5;
-
-// Inaccessible pages right before and after each RAM mapping, where they are
-// free to take: a stray write there faults instead of corrupting the heap.
-class GuardPages {
-public:
-    explicit GuardPages(const GuestMemory& memory) {
-        const long page = sysconf(_SC_PAGESIZE);
-        for (const MemoryRegion& region : memory.regions()) {
-            add(region.host - page, page);
-            add(region.host + region.size, page);
-        }
-    }
-    ~GuardPages() {
-        for (const auto& [address, size] : guards_) {
-            munmap(address, size);
-        }
-    }
-    GuardPages(const GuardPages&) = delete;
-    GuardPages& operator=(const GuardPages&) = delete;
-
-private:
-    void add(uint8_t* address, long size) {
-        void* got = mmap(address, size, PROT_NONE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-        if (got == MAP_FAILED) {
-            return;  // something else lives there already
-        }
-        guards_.emplace_back(got, size);
-    }
-    std::vector<std::pair<void*, size_t>> guards_;
-};
 
 template <typename T>
 T file_struct(std::span<const uint8_t> file, uint64_t offset) {
@@ -187,12 +155,6 @@ NO_COVERAGE void check_boot_header(const Vmlinux& kernel, const BzImage& header)
     CHECK(header.setup_header_length <= sizeof(setup_header));
 }
 
-NO_COVERAGE bool memory_holds(const GuestMemory& memory, uint64_t address,
-                              std::span<const uint8_t> bytes) {
-    const auto held = memory.slice(GuestAddress(address), bytes.size());
-    return held && std::ranges::equal(*held, bytes);
-}
-
 NO_COVERAGE bool memory_is_zero(const GuestMemory& memory, uint64_t address, uint64_t size) {
     const auto held = memory.slice(GuestAddress(address), size);
     return held && std::ranges::all_of(*held, [](uint8_t byte) { return byte == 0; });
@@ -203,19 +165,6 @@ NO_COVERAGE void dirty_segments(const GuestMemory& memory, const Vmlinux& kernel
     for (const VmlinuxSegment& segment : kernel.segments) {
         if (auto held = memory.slice(GuestAddress(segment.address), segment.memory_size)) {
             std::ranges::fill(*held, kDirt);
-        }
-    }
-}
-
-NO_COVERAGE void check_e820(const GuestMemory& memory, const boot_params& params) {
-    CHECK(params.e820_entries <= E820_MAX_ENTRIES_ZEROPAGE);
-    uint64_t previous_end = 0;
-    for (unsigned i = 0; i < params.e820_entries; ++i) {
-        const boot_e820_entry& entry = params.e820_table[i];
-        CHECK(entry.size > 0 && entry.addr >= previous_end);
-        previous_end = entry.addr + entry.size;
-        if (entry.type == E820_RAM) {
-            CHECK(memory.contains(GuestAddress(entry.addr), entry.size));
         }
     }
 }
