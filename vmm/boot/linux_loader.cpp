@@ -96,11 +96,6 @@ std::optional<Placement> place(const BzImage& kernel, uint64_t load_address, uin
     return Placement{load_address, initrd};
 }
 
-// Whether [offset, offset + size) lies inside a file of `file_size` bytes.
-bool inside_file_span(uint64_t offset, uint64_t size, uint64_t file_size) {
-    return offset <= file_size && size <= file_size - offset;
-}
-
 // End of the RAM region at guest address 0, the only one below 4 GiB.
 uint64_t low_ram_end(const GuestMemory& memory) {
     for (const MemoryRegion& region : memory.regions()) {
@@ -227,7 +222,7 @@ LinuxBootInfo load_vmlinux(const GuestMemory& memory, const Vmlinux& kernel,
     LinuxBootInfo info =
         place_and_describe(memory, vmlinux_boot_header(kernel), initrd, cmdline, acpi_rsdp);
     for (const VmlinuxSegment& segment : kernel.segments) {
-        if (!inside_file_span(segment.file_offset, segment.file_size, kernel_file.size())) {
+        if (!inside_file(segment.file_offset, segment.file_size, kernel_file.size())) {
             throw std::invalid_argument("load_vmlinux: not the file this kernel was parsed from");
         }
         const GuestAddress address(segment.address);

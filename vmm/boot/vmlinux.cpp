@@ -31,11 +31,6 @@ T read_struct(std::span<const uint8_t> file, uint64_t offset) {
     return value;
 }
 
-// Whether [offset, offset + size) lies inside a file of `file_size` bytes.
-bool inside_file(uint64_t offset, uint64_t size, uint64_t file_size) {
-    return offset <= file_size && size <= file_size - offset;
-}
-
 void check_elf_header(std::span<const uint8_t> file, const Elf64_Ehdr& header) {
     if (header.e_ident[EI_CLASS] != ELFCLASS64) {
         throw UserError("a 32-bit ELF file: Berth boots 64-bit x86 kernels only");
@@ -86,6 +81,10 @@ VmlinuxSegment checked_segment(const Elf64_Phdr& ph, uint64_t file_size) {
 }
 
 }  // namespace
+
+bool inside_file(uint64_t offset, uint64_t size, uint64_t file_size) {
+    return offset <= file_size && size <= file_size - offset;
+}
 
 bool is_elf_file(std::span<const uint8_t> file) {
     return file.size() >= SELFMAG && std::memcmp(file.data(), ELFMAG, SELFMAG) == 0;

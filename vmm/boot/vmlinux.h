@@ -35,6 +35,10 @@ struct Vmlinux {
     uint64_t load_end = 0;                 // end of the highest segment
 };
 
+// Whether [offset, offset + size) lies inside a file of `file_size` bytes,
+// without overflowing.
+bool inside_file(uint64_t offset, uint64_t size, uint64_t file_size);
+
 // Whether `file` starts with the ELF magic (so it is not a bzImage).
 bool is_elf_file(std::span<const uint8_t> file);
 
