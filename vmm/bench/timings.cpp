@@ -132,20 +132,14 @@ std::vector<TimingLine> parse_kernel_timings(std::string_view stderr_text) {
 
 std::vector<TimingLine> parse_timings(std::string_view stderr_text) {
     std::vector<TimingLine> entries;
-    size_t start = 0;
-    while (start < stderr_text.size()) {
-        size_t end = stderr_text.find('\n', start);
-        if (end == std::string_view::npos) {
-            end = stderr_text.size();
-        }
+    for_each_line(stderr_text, [&entries](std::string_view line) {
         TimingLine entry;
-        if (parse_line(stderr_text.substr(start, end - start), entry) &&
+        if (parse_line(line, entry) &&
             std::none_of(entries.begin(), entries.end(),
                          [&entry](const TimingLine& seen) { return seen.name == entry.name; })) {
             entries.push_back(std::move(entry));
         }
-        start = end + 1;
-    }
+    });
     return entries;
 }
 
