@@ -116,6 +116,16 @@ void progress(Bench& bench, const std::string& line) {
     std::fflush(stderr);
 }
 
+// Keeps a finished run's stdout and stderr (after its command line) in
+// logs/LABEL.out and .err, and counts it done.
+void record_outcome(Bench& bench, const std::string& label, const ProcessRequest& request,
+                    const ProcessOutcome& outcome) {
+    write_text(bench.out / "logs" / (label + ".out"), outcome.out);
+    write_text(bench.out / "logs" / (label + ".err"),
+               fmt::format("$ {}\n{}", shell_words(request.argv), outcome.err));
+    ++bench.runs_done;
+}
+
 // Starts one run of `system` and turns what happened into a record.
 RunRecord run_once(Bench& bench, SystemKind system, int round_index, int position) {
     const int warmup = bench.options.warmup;
@@ -170,10 +180,7 @@ RunRecord run_once(Bench& bench, SystemKind system, int round_index, int positio
     }
     cgroup.reset();  // removes the run's cgroups before the next run starts
 
-    write_text(bench.out / "logs" / (label + ".out"), outcome.out);
-    write_text(bench.out / "logs" / (label + ".err"),
-               fmt::format("$ {}\n{}", shell_words(request.argv), outcome.err));
-    ++bench.runs_done;
+    record_outcome(bench, label, request, outcome);
     if (!record.ok) {
         ++bench.failures;
     }
@@ -206,10 +213,7 @@ void run_with_kernel_log(Bench& bench, SystemKind system) {
                                 bench.runs_total, system_name(system)));
     const ProcessOutcome outcome = run_process(request);
     const std::string label = fmt::format("kernel-log-{}", system_name(system));
-    write_text(bench.out / "logs" / (label + ".out"), outcome.out);
-    write_text(bench.out / "logs" / (label + ".err"),
-               fmt::format("$ {}\n{}", shell_words(request.argv), outcome.err));
-    ++bench.runs_done;
+    record_outcome(bench, label, request, outcome);
 
     const RunRecord record = judge_run(system, 0, 0, outcome, CgroupFigures{});
     std::vector<TimingLine> entries = parse_timings(outcome.err);
