@@ -7,7 +7,6 @@
 
 #include "vmm/boot/linux_loader.h"
 #include "vmm/common/error.h"
-#include "vmm/common/read_file.h"
 
 namespace berth {
 
@@ -28,20 +27,21 @@ namespace {
 
 // The kernel, the initrd, and whether they fit in --memory.
 void load_linux_inputs(const VmConfig& config, BootInputs& inputs) {
-    inputs.kernel_file = read_file(config.kernel_path, "kernel");
+    inputs.kernel_file = MappedFile::open(config.kernel_path, "kernel");
+    const std::span<const uint8_t> kernel_bytes = inputs.kernel_file.bytes();
     try {
         // An ELF file is an uncompressed vmlinux; anything else must be a bzImage.
-        if (boot::is_elf_file(inputs.kernel_file)) {
-            inputs.vmlinux = boot::parse_vmlinux(inputs.kernel_file);
+        if (boot::is_elf_file(kernel_bytes)) {
+            inputs.vmlinux = boot::parse_vmlinux(kernel_bytes);
             inputs.kernel = boot::vmlinux_boot_header(*inputs.vmlinux);
         } else {
-            inputs.kernel = boot::parse_bzimage(inputs.kernel_file);
+            inputs.kernel = boot::parse_bzimage(kernel_bytes);
         }
     } catch (const UserError& error) {
         throw UserError(fmt::format("kernel {}: {}", config.kernel_path, error.what()));
     }
     if (!config.initrd_path.empty()) {
-        inputs.initrd = read_file(config.initrd_path, "initrd");
+        inputs.initrd = MappedFile::open(config.initrd_path, "initrd");
         if (inputs.initrd.empty()) {
             throw UserError(fmt::format("initrd {} is empty", config.initrd_path));
         }

@@ -13,21 +13,24 @@
 #include "vmm/boot/bzimage.h"
 #include "vmm/boot/flat_image.h"
 #include "vmm/boot/vmlinux.h"
+#include "vmm/common/mapped_file.h"
 #include "vmm/vm_config.h"
 
 namespace berth {
 
-// The Vm empties kernel_file and initrd once it has copied them into guest
+// The Vm closes kernel_file and initrd once it has copied them into guest
 // memory.
 struct BootInputs {
     // With --image: the lab guest, and no kernel or initrd.
     std::optional<boot::FlatImage> image;
-    std::vector<uint8_t> kernel_file;
+    // Mapped, not read: only the header pages are read before the loader
+    // copies the rest straight into guest memory (boot/file_bytes.h).
+    MappedFile kernel_file;
     // The bzImage's header, or for an ELF vmlinux the header a boot loader
     // supplies (boot::vmlinux_boot_header); `vmlinux` is set for the latter.
     boot::BzImage kernel;
     std::optional<boot::Vmlinux> vmlinux;
-    std::vector<uint8_t> initrd;
+    MappedFile initrd;
     std::vector<virtio::DiskImage> disks;  // one per --disk, in order
     std::vector<virtio::Tap> taps;         // one per --net, in order
 };

@@ -181,10 +181,9 @@ kvm_regs Vm::load_linux(BootInputs& inputs) {
                                           config_.cmdline, tables.rsdp);
     boot::write_boot_gdt(memory_);
     boot::write_identity_page_tables(memory_);
-    // The guest has its own copies now: the files' bytes need not stay in
-    // Berth's memory for the whole run (a vmlinux is over 50 MB).
-    std::vector<uint8_t>().swap(inputs.kernel_file);
-    std::vector<uint8_t>().swap(inputs.initrd);
+    // The guest has its own copies now: close and unmap the files.
+    inputs.kernel_file = MappedFile();
+    inputs.initrd = MappedFile();
     return boot::boot_regs(boot_info);
 }
 

@@ -32,7 +32,7 @@
 // tests/fuzz/make_seeds.py writes the seeds in tests/fuzz/corpus/linux_loader.
 //
 // clang-format off
-// fuzz-sources: vmm/boot/bzimage.cpp vmm/boot/linux_loader.cpp vmm/boot/vmlinux.cpp vmm/boot/zero_page.cpp vmm/memory/guest_memory.cpp vmm/memory/memory_layout.cpp vmm/common/error.cpp
+// fuzz-sources: vmm/boot/bzimage.cpp vmm/boot/linux_loader.cpp vmm/boot/file_bytes.cpp vmm/boot/vmlinux.cpp vmm/boot/zero_page.cpp vmm/memory/guest_memory.cpp vmm/memory/memory_layout.cpp vmm/common/error.cpp
 // clang-format on
 
 #include <asm/bootparam.h>

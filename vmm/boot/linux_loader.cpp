@@ -32,6 +32,18 @@ std::optional<uint64_t> checked_align_up(uint64_t value, uint64_t alignment) {
     return align_down(sum, alignment);
 }
 
+// Copies file bytes [offset, +size) to guest `address`, straight from the
+// file when it is one (file_bytes.h).
+void copy_file_to_guest(const GuestMemory& memory, GuestAddress address, const FileBytes& file,
+                        uint64_t offset, uint64_t size, std::string_view what) {
+    const auto destination = memory.slice(address, size);
+    if (!destination) {
+        throw UserError(fmt::format("guest memory has no room for {} ({} bytes at {:#x})", what,
+                                    size, address.value()));
+    }
+    file.copy_to(offset, *destination, what);
+}
+
 uint64_t reserved_size(const BzImage& kernel) {
     return std::max<uint64_t>(kernel.init_size, kernel.payload_size);
 }
@@ -142,7 +154,7 @@ namespace {
 // zero page. The caller copies the kernel to the returned kernel_load and
 // sets entry_point.
 LinuxBootInfo place_and_describe(const GuestMemory& memory, const BzImage& kernel,
-                                 std::span<const uint8_t> initrd, std::string_view cmdline,
+                                 const FileBytes& initrd, std::string_view cmdline,
                                  GuestAddress acpi_rsdp) {
     check_cmdline_length(kernel, cmdline.size());
     if (cmdline.find('\0') != std::string_view::npos) {
@@ -170,7 +182,7 @@ LinuxBootInfo place_and_describe(const GuestMemory& memory, const BzImage& kerne
     const GuestAddress initrd_start(placement->initrd);
 
     if (!initrd.empty()) {
-        write_guest(memory, initrd_start, initrd, "the initrd");
+        copy_file_to_guest(memory, initrd_start, initrd, 0, initrd.size(), "the initrd");
     }
     // Checked above: the command line and its NUL fit into kCmdlineMaxSize.
     // char and uint8_t have the same size and representation: this views the text as bytes.
@@ -207,17 +219,19 @@ LinuxBootInfo place_and_describe(const GuestMemory& memory, const BzImage& kerne
 }  // namespace
 
 LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
-                         std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
+                         const FileBytes& kernel_file, const FileBytes& initrd,
                          std::string_view cmdline, GuestAddress acpi_rsdp) {
-    const std::span<const uint8_t> payload = kernel.payload(kernel_file);
+    // Checks that the payload lies inside this file (else it throws).
+    const std::span<const uint8_t> payload = kernel.payload(kernel_file.view());
     LinuxBootInfo info = place_and_describe(memory, kernel, initrd, cmdline, acpi_rsdp);
-    write_guest(memory, info.kernel_load, payload, "the kernel");
+    copy_file_to_guest(memory, info.kernel_load, kernel_file, kernel.payload_offset, payload.size(),
+                       "the kernel");
     info.entry_point = info.kernel_load + kStartup64Offset;
     return info;
 }
 
 LinuxBootInfo load_vmlinux(const GuestMemory& memory, const Vmlinux& kernel,
-                           std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
+                           const FileBytes& kernel_file, const FileBytes& initrd,
                            std::string_view cmdline, GuestAddress acpi_rsdp) {
     LinuxBootInfo info =
         place_and_describe(memory, vmlinux_boot_header(kernel), initrd, cmdline, acpi_rsdp);
@@ -226,8 +240,8 @@ LinuxBootInfo load_vmlinux(const GuestMemory& memory, const Vmlinux& kernel,
             throw std::invalid_argument("load_vmlinux: not the file this kernel was parsed from");
         }
         const GuestAddress address(segment.address);
-        write_guest(memory, address, kernel_file.subspan(segment.file_offset, segment.file_size),
-                    "the kernel");
+        copy_file_to_guest(memory, address, kernel_file, segment.file_offset, segment.file_size,
+                           "the kernel");
         // The rest of the segment is the kernel's .bss: zero, as the ELF
         // program header says (memory may hold an earlier boot's bytes).
         const uint64_t bss_size = segment.memory_size - segment.file_size;

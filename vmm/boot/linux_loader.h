@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "vmm/boot/bzimage.h"
+#include "vmm/boot/file_bytes.h"
 #include "vmm/boot/vmlinux.h"
 #include "vmm/memory/guest_memory.h"
 
@@ -41,10 +42,12 @@ uint64_t minimum_memory_size(const BzImage& kernel, uint64_t initrd_size, uint64
 // `memory`, and writes at layout::kZeroPageStart the zero page build_zero_page
 // makes from where they went, `acpi_rsdp` (0: none, the guest then searches
 // for the RSDP itself) and build_e820_map(memory). `kernel_file` must be
-// the file `kernel` was parsed from. Throws UserError for a command line that
-// is too long or contains a NUL, and for memory too small for it all.
+// the file `kernel` was parsed from; the kernel's and initrd's bytes are
+// copied with FileBytes::copy_to, straight from the file when they are one.
+// Throws UserError for a command line that is too long or contains a NUL,
+// for memory too small for it all, and for a file that cannot be read.
 LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
-                         std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
+                         const FileBytes& kernel_file, const FileBytes& initrd,
                          std::string_view cmdline, GuestAddress acpi_rsdp);
 
 // The same for an uncompressed ELF kernel (vmlinux.h): each segment is copied
@@ -53,7 +56,7 @@ LinuxBootInfo load_linux(const GuestMemory& memory, const BzImage& kernel,
 // and zero page; the entry point is the ELF entry. For a memory size check
 // beforehand, pass that header to minimum_memory_size.
 LinuxBootInfo load_vmlinux(const GuestMemory& memory, const Vmlinux& kernel,
-                           std::span<const uint8_t> kernel_file, std::span<const uint8_t> initrd,
+                           const FileBytes& kernel_file, const FileBytes& initrd,
                            std::string_view cmdline, GuestAddress acpi_rsdp);
 
 }  // namespace berth::boot

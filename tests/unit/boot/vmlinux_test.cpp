@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/virtio/blk/temp_image.h"
 #include "vmm/boot/linux_loader.h"
 #include "vmm/common/error.h"
+#include "vmm/common/mapped_file.h"
 #include "vmm/layout.h"
 #include "vmm/memory/memory_layout.h"
 
@@ -305,6 +307,18 @@ TEST(LoadVmlinux, CopiesSegmentsZeroesBssAndFillsTheZeroPage) {
     ASSERT_TRUE(cmdline.has_value());
     EXPECT_EQ(std::string(cmdline->begin(), cmdline->end()),
               std::string("console=ttyS0 quiet\0", 20));
+}
+
+// What `berth run` does: the segments come from the mapped file with pread().
+TEST(LoadVmlinux, CopiesSegmentsFromAMappedFile) {
+    const FakeVmlinux fake;
+    const virtio::testing::TempDir dir;
+    const MappedFile file = MappedFile::open(dir.make_file("vmlinux", fake.file()), "kernel");
+    const Vmlinux kernel = parse_vmlinux(file.bytes());
+    const GuestMemory memory = GuestMemory::create(x86_ram_ranges(256 * kMiB));
+    load_vmlinux(memory, kernel, file, {}, "console=ttyS0", kRsdp);
+    EXPECT_TRUE(memory_holds_segment(memory, 0, 0x1000000, 0x3000));
+    EXPECT_TRUE(memory_holds_segment(memory, 1, 0x1200000, 0x1000));
 }
 
 TEST(LoadVmlinux, RefusesMemoryThatEndsInsideTheKernel) {
