@@ -96,11 +96,17 @@ expect_stderr() {  # NAME PATTERN: Berth's own messages contain PATTERN
     grep -q -- "$2" "$TMP/$1.err" || fail "$1: stderr lacks '$2'"
 }
 
-# wait_for FILE PATTERN SECONDS: poll until FILE contains PATTERN.
+# wait_for FILE PATTERN SECONDS [PID]: poll until FILE contains PATTERN;
+# fails after SECONDS polls, or at once when process PID (the Berth that
+# writes FILE) has ended without it.
 wait_for() {
     waited=0
     until grep -q -- "$2" "$1" 2>/dev/null; do
         [ "$waited" -lt "$3" ] || return 1
+        if [ -n "${4:-}" ] && ! still_running "$4"; then
+            grep -q -- "$2" "$1" 2>/dev/null
+            return
+        fi
         sleep 1
         waited=$((waited + 1))
     done

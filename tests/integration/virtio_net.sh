@@ -31,8 +31,9 @@ to_guest_sum=$(sum <"$TMP/to_guest")
 guest="tries=0
 until ping -c 1 -W 2 $host_ip >/dev/null 2>&1; do
     tries=\$((tries + 1))
-    [ \$tries -lt 300 ] || exit 3
+    [ \$tries -lt 300 ] || { echo no-answer-to-pings; exit 3; }
 done
+echo pings-answered-after-tries=\$tries
 ping -c 3 $host_ip | grep -o '3 packets received'
 dd if=/dev/urandom of=/tmp/x bs=1k count=10240 2>/dev/null
 echo sent=\$(sha256sum </tmp/x | cut -c1-64)
@@ -40,7 +41,9 @@ nc $host_ip 5000 </tmp/x || echo send-failed
 echo received=\$(nc -l -p 5001 | sha256sum | cut -c1-64)"
 script=$(make_script_disk net "$guest")
 
-"$BERTH" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$BOOT_TIMEOUT" --net "tap=$tap" \
+# --stats: should a transfer stall, Berth's exit statistics (doorbells,
+# interrupts) on net.err say which side stopped.
+"$BERTH" run --kernel "$KERNEL" --initrd "$INITRD" --timeout "$BOOT_TIMEOUT" --net "tap=$tap" --stats \
     --disk "$script,ro" --cmdline "$GUEST_CMDLINE ip=$guest_ip::$host_ip:255.255.255.0::eth0:off -- sh /dev/vda" \
     </dev/null >"$TMP/net.out" 2>"$TMP/net.err" &
 berth_pid=$!
@@ -67,15 +70,25 @@ ip addr add "$host_ip/24" dev "$tap" || fail "net: could not address $tap"
 ip link set "$tap" up
 ip link set lo up
 
-# Receive the guest's 2 MiB; then send ours once its listener is up.
-wait_for "$TMP/net.out" 'sent=' "$BOOT_TIMEOUT" || fail "net: the guest never sent"
+# Receive the guest's 10 MiB; then send ours once its listener is up. Every
+# wait ends when Berth does: a transfer that stalls fails the test with
+# Berth's output instead of hanging until the sandbox's timeout.
+wait_for "$TMP/net.out" 'sent=' "$BOOT_TIMEOUT" "$berth_pid" || fail "net: the guest never sent"
+while still_running "$listener"; do
+    still_running "$berth_pid" ||
+        fail "net: Berth stopped with the host's listener still waiting ($(wc -c <"$TMP/from_guest") of 10485760 bytes received)"
+    usleep 200000
+done
 wait "$listener"
 exec 4>&-
 # The other way round: the host pings the guest.
 ping -c 3 -W 10 "$guest_ip" >"$TMP/host-ping.out" 2>&1
 grep -q '3 packets received' "$TMP/host-ping.out" || fail "net: the guest did not answer the host's pings: $(cat "$TMP/host-ping.out")"
 tries=0
-until nc "$guest_ip" 5001 <"$TMP/to_guest" 2>/dev/null; do
+# busybox timeout: a send that stalls gives up (and is retried) while
+# Berth still runs.
+until busybox timeout 300 busybox nc "$guest_ip" 5001 <"$TMP/to_guest" 2>/dev/null; do
+    still_running "$berth_pid" || fail "net: Berth stopped before the guest received the host's 10 MiB"
     tries=$((tries + 1))
     [ "$tries" -lt 300 ] || fail "net: could not connect to the guest"
     sleep 1
