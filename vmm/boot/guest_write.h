@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -13,12 +15,20 @@
 
 namespace berth::boot {
 
+// The host view of guest [address, address + size), where `what` goes.
+inline std::span<uint8_t> guest_room(const GuestMemory& memory, GuestAddress address, uint64_t size,
+                                     std::string_view what) {
+    const std::optional<std::span<uint8_t>> room = memory.slice(address, size);
+    if (!room) {
+        throw UserError(fmt::format("guest memory has no room for {} ({} bytes at {:#x})", what,
+                                    size, address.value()));
+    }
+    return *room;
+}
+
 inline void write_guest(const GuestMemory& memory, GuestAddress address,
                         std::span<const uint8_t> bytes, std::string_view what) {
-    if (!memory.write(address, bytes)) {
-        throw UserError(fmt::format("guest memory has no room for {} ({} bytes at {:#x})", what,
-                                    bytes.size(), address.value()));
-    }
+    std::copy(bytes.begin(), bytes.end(), guest_room(memory, address, bytes.size(), what).begin());
 }
 
 template <typename T>

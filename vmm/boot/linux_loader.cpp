@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <stdexcept>
 #include <vector>
 
 #include "vmm/boot/guest_write.h"
@@ -36,12 +35,7 @@ std::optional<uint64_t> checked_align_up(uint64_t value, uint64_t alignment) {
 // file when it is one (file_bytes.h).
 void copy_file_to_guest(const GuestMemory& memory, GuestAddress address, const FileBytes& file,
                         uint64_t offset, uint64_t size, std::string_view what) {
-    const auto destination = memory.slice(address, size);
-    if (!destination) {
-        throw UserError(fmt::format("guest memory has no room for {} ({} bytes at {:#x})", what,
-                                    size, address.value()));
-    }
-    file.copy_to(offset, *destination, what);
+    file.copy_to(offset, guest_room(memory, address, size, what), what);
 }
 
 uint64_t reserved_size(const BzImage& kernel) {
@@ -236,9 +230,8 @@ LinuxBootInfo load_vmlinux(const GuestMemory& memory, const Vmlinux& kernel,
     LinuxBootInfo info =
         place_and_describe(memory, vmlinux_boot_header(kernel), initrd, cmdline, acpi_rsdp);
     for (const VmlinuxSegment& segment : kernel.segments) {
-        if (!inside_file(segment.file_offset, segment.file_size, kernel_file.size())) {
-            throw std::invalid_argument("load_vmlinux: not the file this kernel was parsed from");
-        }
+        // copy_to throws std::invalid_argument when `kernel_file` is not the
+        // file `kernel` was parsed from (a segment outside it).
         const GuestAddress address(segment.address);
         copy_file_to_guest(memory, address, kernel_file, segment.file_offset, segment.file_size,
                            "the kernel");
@@ -248,12 +241,9 @@ LinuxBootInfo load_vmlinux(const GuestMemory& memory, const Vmlinux& kernel,
         if (bss_size == 0) {
             continue;
         }
-        auto bss = memory.slice(address + segment.file_size, bss_size);
-        if (!bss) {
-            throw UserError(fmt::format(
-                "guest memory has no room for the kernel's segment at {:#x}", segment.address));
-        }
-        std::fill(bss->begin(), bss->end(), uint8_t{0});
+        const std::span<uint8_t> bss =
+            guest_room(memory, address + segment.file_size, bss_size, "the kernel's .bss");
+        std::fill(bss.begin(), bss.end(), uint8_t{0});
     }
     info.entry_point = GuestAddress(kernel.entry);
     return info;

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -14,7 +15,7 @@
 
 namespace berth {
 
-std::vector<uint8_t> read_file(const std::string& path, const std::string& what) {
+RegularFile open_regular_file(const std::string& path, const std::string& what) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) {
         throw UserError(fmt::format("cannot open {} {}: {}", what, path, std::strerror(errno)));
@@ -26,10 +27,15 @@ std::vector<uint8_t> read_file(const std::string& path, const std::string& what)
     if (!S_ISREG(info.st_mode)) {
         throw UserError(fmt::format("{} {} is not a regular file", what, path));
     }
-    std::vector<uint8_t> data(static_cast<size_t>(info.st_size));
+    return RegularFile{std::move(fd), static_cast<uint64_t>(info.st_size)};
+}
+
+std::vector<uint8_t> read_file(const std::string& path, const std::string& what) {
+    const RegularFile file = open_regular_file(path, what);
+    std::vector<uint8_t> data(static_cast<size_t>(file.size));
     size_t done = 0;
     while (done < data.size()) {
-        ssize_t count = ::read(fd.get(), data.data() + done, data.size() - done);
+        ssize_t count = ::read(file.fd.get(), data.data() + done, data.size() - done);
         if (count < 0 && errno == EINTR) {
             continue;
         }
